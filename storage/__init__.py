@@ -1,0 +1,1 @@
+"""Persistence: models, migrations, snapshots and the diff that turns them into events."""

@@ -1,0 +1,1 @@
+"""Orchestration: sync runs, the scheduler daemon, events, webhooks and the CLI."""
