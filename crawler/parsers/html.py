@@ -109,3 +109,123 @@ def iter_blocks(elements: list[HtmlElement], tags: tuple[str, ...]) -> Iterator[
             yield el
         else:
             yield from el.iter(*tags)
+
+
+# --------------------------------------------------------------------------- lines
+
+#: Elements that start a new visual line; everything else flows inline.
+BLOCK_TAGS = frozenset(("address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt",
+                        "figcaption", "figure", "footer", "form", "header", "hr", "li", "main", "nav",
+                        "ol", "p", "section", "table", "tbody", "td", "th", "thead", "tr", "ul",
+                        *HEADINGS))
+
+
+@dataclass
+class Line:
+    """One visual line of an element: the text between two `<br>`s or block boundaries,
+    with the elements it contains (to find the title line, the `<em>` venue, the links)."""
+
+    parts: list[str] = field(default_factory=list)
+    elements: list[HtmlElement] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return clean("".join(self.parts))
+
+    def tagged(self, *tags: str) -> list[HtmlElement]:
+        return [el for el in self.elements if el.tag in tags]
+
+    def links(self, base_url: str) -> list[tuple[str, str]]:
+        return [link for a in self.tagged("a") for link in links_of(a, base_url)]
+
+
+def lines_of(el: HtmlElement) -> list[Line]:
+    """The non-empty visual lines of an element, in reading order.
+
+    Barron-style rows and free-text citations put title, authors, venue and links on
+    lines separated by `<br>`; this recovers those lines without serialising the tree.
+    """
+    lines: list[Line] = []
+    current = Line()
+
+    def flush() -> None:
+        nonlocal current
+        if current.text:
+            lines.append(current)
+        current = Line()
+
+    def walk(node: HtmlElement) -> None:
+        tag = node.tag if isinstance(node.tag, str) else None
+        if tag is None:  # comments and processing instructions: their text is not shown
+            return
+        block = tag in BLOCK_TAGS
+        if block:
+            flush()
+        current.elements.append(node)
+        current.parts.append(node.text or "")
+        for child in node:
+            walk(child)
+            current.parts.append(child.tail or "")
+        if block:
+            flush()
+
+    walk(el)
+    flush()
+    return lines
+
+
+# --------------------------------------------------------------------------- sections in document order
+
+#: Elements that hold one record each on hand-written pages.
+ITEM_TAGS = ("li", "p", "tr", "dd", "dt")
+
+
+@dataclass
+class DocSection:
+    """A heading anywhere in the page and the record-sized blocks that follow it up to the
+    next heading, in document order; `parent` is the enclosing section (a lower level)."""
+
+    title: str
+    level: int
+    heading: HtmlElement | None
+    parent: DocSection | None = None
+    items: list[HtmlElement] = field(default_factory=list)
+
+    def titles(self) -> Iterator[str]:
+        """Its own title, then its ancestors' (innermost first)."""
+        section: DocSection | None = self
+        while section is not None:
+            yield section.title
+            section = section.parent
+
+
+def document_sections(root: HtmlElement) -> list[DocSection]:
+    """Split a page of nested markup by its headings, wherever they sit.
+
+    Hand-written pages wrap headings in their own `<div>`s, so a heading's content is not
+    its siblings but what follows it in document order. Each item (list item, paragraph,
+    table row, definition without a heading inside) goes to the innermost open section;
+    items nested in another item are left to their outer item.
+    """
+    top = DocSection("", 0, None)
+    out = [top]
+    open_sections = [top]
+
+    def visit(el: HtmlElement) -> None:
+        tag = el.tag if isinstance(el.tag, str) else None
+        if tag in HEADINGS:
+            level = int(tag[1])
+            while open_sections[-1].level >= level:
+                open_sections.pop()
+            section = DocSection(text_of(el), level, el, open_sections[-1])
+            out.append(section)
+            open_sections.append(section)
+            return
+        if tag in ITEM_TAGS and next(el.iter(*HEADINGS), None) is None:
+            open_sections[-1].items.append(el)
+            return
+        for child in el:
+            visit(child)
+
+    visit(root)
+    return out
