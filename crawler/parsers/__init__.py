@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from ..records import PageRecords, SourceInfo
-from . import barron, generic
+from . import barron, generic, hugo
 from .site import Fetched, ParseError, Resource, Site, Wish, extraction, run_extraction
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,7 @@ def _format(module: ModuleType) -> Format:
 #: Most specific first; the generic fallback last.
 FORMATS: tuple[Format, ...] = tuple(_format(m) for m in (
     barron,
+    hugo,
     generic,
 ))
 _BY_NAME = {f.name: f for f in FORMATS}
