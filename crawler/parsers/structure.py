@@ -12,7 +12,7 @@ from lxml.html import HtmlElement
 from ..ids import link_kind
 from ..records import NewsItem, Profile
 from ..text import clean, clean_title, split_authors, split_leading_date, year_of
-from .html import Section, iter_blocks, links_of, text_of
+from .html import Section, iter_blocks, lines_of, links_of, text_of
 
 _NEWS_TITLE = re.compile(r"\b(news|updates?|announcements?|what'?s new|recent|latest|highlights)\b", re.I)
 _PUB_TITLE = re.compile(r"\b(publications?|papers?|preprints?|selected works|articles|"
@@ -118,8 +118,26 @@ def split_citation(text: str, title: str | None = None) -> Citation | None:
     if not title:
         return None
     authors_text = _LEADING_YEAR.sub("", re.sub(r"\(?\b(?:19|20)\d\d[a-z]?\b\)?[\s,.;:]*$", "", before.strip()))
-    return Citation(authors=split_authors(authors_text), title=title,
-                    venue=venue_of(after), year=year_of(before) or year_of(after))
+    authors, venue = split_authors(authors_text), venue_of(after)
+    if not _name_like(authors):  # "Title. Authors. Venue" and "VENUE 2023 · Title · Authors" layouts
+        pieces = _SENTENCE_END.split(after.strip(" .,;:|"), maxsplit=1)
+        swapped = split_authors(pieces[0])
+        if _name_like(swapped):
+            authors = swapped
+            venue = venue_of(before) or (venue_of(pieces[1]) if len(pieces) > 1 else None)
+        else:
+            authors = []
+    return Citation(authors=authors, title=title, venue=venue, year=year_of(before) or year_of(after))
+
+
+_NAME_WORD = re.compile(r"^(?:[A-Z\u00c0-\u024f][\w'’.-]*|[a-z]{1,3}|[A-Z]\.)$")
+
+
+def _name_like(names: list[str]) -> bool:
+    """Whether every string looks like a person's name (1-5 capitalised words, no digits)."""
+    return bool(names) and all(
+        0 < len(n.split()) <= 5 and not any(c.isdigit() for c in n)
+        and all(_NAME_WORD.match(w) for w in n.replace(",", " ").split()) for n in names)
 
 
 def venue_of(text: str) -> str | None:
@@ -160,7 +178,7 @@ def profile_from_page(root: HtmlElement, base_url: str) -> Profile:
             profile.links.setdefault("cv", url)
     if profile.email is None:
         body = root.body if root.find("body") is not None else root
-        m = _OBFUSCATED_EMAIL.search(text_of(body))
+        m = _OBFUSCATED_EMAIL.search(" ".join(line.text for line in lines_of(body)))
         if m:
             domain = re.sub(_DOT, ".", m.group(2), flags=re.I)
             profile.email = f"{m.group(1)}@{domain}"
