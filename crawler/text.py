@@ -127,7 +127,9 @@ _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 
 def squash(text: str) -> str:
     """Collapse all whitespace (non-breaking included) to single spaces and trim."""
-    return _WS.sub(" ", text.translate(_ZERO_WIDTH)).strip()
+    if not text.isascii():
+        text = text.translate(_ZERO_WIDTH)
+    return _WS.sub(" ", text).strip()
 
 
 def clean(text: str | None) -> str:
