@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from urllib.parse import urljoin
 
 import lxml.etree
@@ -16,6 +17,7 @@ from lxml.html import HtmlElement
 
 from ..text import clean
 
+_SPACE = re.compile(r"\s")
 _DROP = ("script", "style", "noscript", "template", "svg")
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
@@ -54,8 +56,15 @@ def links_of(el: HtmlElement, base_url: str) -> list[tuple[str, str]]:
         if not href:
             continue
         label = text_of(a) or " ".join(img.get("alt") or "" for img in a.iter("img")).strip()
-        out.append((urljoin(base_url, href), label))
+        out.append((absolute_url(base_url, href), label))
     return out
+
+
+def absolute_url(base_url: str, href: str) -> str:
+    """`urljoin`, without its cost for the common already-absolute link."""
+    if href.startswith(("https://", "http://", "mailto:")) and _SPACE.search(href) is None:
+        return href
+    return urljoin(base_url, href)
 
 
 @dataclass
@@ -128,9 +137,13 @@ class Line:
     parts: list[str] = field(default_factory=list)
     elements: list[HtmlElement] = field(default_factory=list)
 
-    @property
+    @cached_property
     def text(self) -> str:
+        """Cleaned on first use only: most lines of a page are never read."""
         return clean("".join(self.parts))
+
+    def is_blank(self) -> bool:
+        return all(not part or part.isspace() for part in self.parts)
 
     def tagged(self, *tags: str) -> list[HtmlElement]:
         return [el for el in self.elements if el.tag in tags]
@@ -139,7 +152,11 @@ class Line:
         return [link for a in self.tagged("a") for link in links_of(a, base_url)]
 
 
-def lines_of(el: HtmlElement) -> list[Line]:
+class _Enough(Exception):
+    """Stops a walk once the caller has all the lines it needs."""
+
+
+def lines_of(el: HtmlElement, max_lines: int | None = None) -> list[Line]:
     """The non-empty visual lines of an element, in reading order.
 
     Barron-style rows and free-text citations put title, authors, venue and links on
@@ -150,8 +167,10 @@ def lines_of(el: HtmlElement) -> list[Line]:
 
     def flush() -> None:
         nonlocal current
-        if current.text:
+        if not current.is_blank():
             lines.append(current)
+            if max_lines is not None and len(lines) >= max_lines:
+                raise _Enough
         current = Line()
 
     def walk(node: HtmlElement) -> None:
@@ -169,8 +188,11 @@ def lines_of(el: HtmlElement) -> list[Line]:
         if block:
             flush()
 
-    walk(el)
-    flush()
+    try:
+        walk(el)
+        flush()
+    except _Enough:
+        pass
     return lines
 
 
