@@ -9,6 +9,7 @@ that only link pull requests), and rows under a "Talks"/"Teaching" heading are s
 """
 from __future__ import annotations
 
+import lxml.etree
 from lxml.html import HtmlElement
 
 from ..identity import dedupe
@@ -22,7 +23,13 @@ from .structure import is_other_title, profile_from_page, typed_links
 NAME = "barron"
 KIND = "homepage"
 
-_TITLE_XPATH = "//papertitle | //*[contains(concat(' ', normalize-space(@class), ' '), ' papertitle ')]"
+# Paper titles and the headings between them, in document order (old copies write
+# section headings as a `<heading>` element).
+_TITLES_AND_HEADINGS = lxml.etree.XPath(
+    "//papertitle | //*[contains(concat(' ', normalize-space(@class), ' '), ' papertitle ')]"
+    " | //heading | " + " | ".join("//" + h for h in HEADINGS))
+#: Title, authors, venue, links and a spare: the description below is never needed.
+_ROW_LINES = 6
 
 
 def detect(resource: Resource) -> float:
@@ -45,14 +52,12 @@ def parse(site: Site) -> PageRecords:
 
 
 def _titles_with_headings(root: HtmlElement) -> list[tuple[HtmlElement, str]]:
-    """Each paper title with the text of the last heading before it (old copies write
-    section headings as a `<heading>` element)."""
-    titles = set(root.xpath(_TITLE_XPATH))  # lxml keeps these proxies (and their hashes) alive
+    """Each paper title with the text of the last heading before it."""
     out, heading = [], ""
-    for el in root.iter():
+    for el in _TITLES_AND_HEADINGS(root):
         if el.tag in HEADINGS or el.tag == "heading":
             heading = text_of(el)
-        elif el in titles:
+        else:
             out.append((el, heading))
     return out
 
@@ -62,7 +67,7 @@ def publication_from_title(title_el: HtmlElement, base_url: str) -> Publication 
     title = clean_title(text_of(title_el))
     if cell is None or not title:
         return None
-    lines = lines_of(cell)
+    lines = lines_of(cell, max_lines=_ROW_LINES)
     start = next((i for i, line in enumerate(lines) if title_el in line.elements), None)
     if start is None:
         return None
@@ -92,8 +97,11 @@ def _is_link_line(line: Line) -> bool:
     anchors = line.tagged("a")
     if not anchors:
         return False
-    linked = sum(len(text_of(a)) for a in anchors)
-    return linked >= 0.6 * len(line.text.replace("/", "").replace(" ", "")) and "," not in line.text
+    text = "".join(line.parts)
+    if "," in text:
+        return False
+    linked = sum(len("".join(a.text_content().split())) for a in anchors)
+    return linked >= 0.6 * len("".join(text.split()).replace("/", ""))
 
 
 def _venue_and_year(line: Line | None) -> tuple[str | None, int | None]:

@@ -7,12 +7,13 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import lxml.etree
 from lxml.html import HtmlElement
 
 from ..ids import link_kind
 from ..records import NewsItem, Profile
 from ..text import clean, clean_title, split_authors, split_leading_date, year_of
-from .html import Section, iter_blocks, lines_of, links_of, text_of
+from .html import Section, absolute_url, iter_blocks, lines_of, links_of, text_of
 
 _NEWS_TITLE = re.compile(r"\b(news|updates?|announcements?|what'?s new|recent|latest|highlights)\b", re.I)
 _PUB_TITLE = re.compile(r"\b(publications?|papers?|preprints?|selected works|articles|"
@@ -153,6 +154,8 @@ def venue_of(text: str) -> str | None:
 _PROFILE_HOSTS = (("scholar", "scholar.google."), ("github", "github.com"), ("twitter", "twitter.com"),
                   ("twitter", "x.com"), ("linkedin", "linkedin.com"), ("orcid", "orcid.org"),
                   ("dblp", "dblp."), ("semanticscholar", "semanticscholar.org"))
+_PROFILE_LINKS = lxml.etree.XPath("//a[starts-with(@href, 'mailto:') or " + " or ".join(
+    f"contains(@href, '{marker}')" for _, marker in _PROFILE_HOSTS) + "]")
 _DOT = r"(?:\.|\s*[\[({]\s*dot\s*[\])}]\s*)"
 _OBFUSCATED_EMAIL = re.compile(
     r"([\w.+-]+)\s*(?:@|[\[({]\s*at\s*[\])}])\s*([\w-]+(?:" + _DOT + r"[\w-]+)+)", re.I)
@@ -166,16 +169,15 @@ def profile_from_page(root: HtmlElement, base_url: str) -> Profile:
     title = text_of(next(iter(root.iter("title")), None))
     name = clean(meta[0]) if meta else re.split(r"\s+[|·–—-]\s+", title)[0] if title else ""
     profile.name = name or None
-    for url, label in links_of(root, base_url):
-        if url.startswith("mailto:") and profile.email is None:
-            profile.email = url.removeprefix("mailto:").split("?")[0].strip() or None
+    for a in _PROFILE_LINKS(root):
+        url = absolute_url(base_url, a.get("href", "").strip())
+        if url.startswith("mailto:"):
+            profile.email = profile.email or url.removeprefix("mailto:").split("?")[0].strip() or None
             continue
         host = urlsplit(url).netloc.lower()
         for key, marker in _PROFILE_HOSTS:
             if marker in host:
                 profile.links.setdefault(key, url)
-        if label.strip().lower() in ("cv", "resume", "curriculum vitae") and url.startswith("http"):
-            profile.links.setdefault("cv", url)
     if profile.email is None:
         body = root.body if root.find("body") is not None else root
         m = _OBFUSCATED_EMAIL.search(" ".join(line.text for line in lines_of(body)))
