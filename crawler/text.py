@@ -127,7 +127,9 @@ _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 
 def squash(text: str) -> str:
     """Collapse all whitespace (non-breaking included) to single spaces and trim."""
-    return _WS.sub(" ", text.translate(_ZERO_WIDTH)).strip()
+    if not text.isascii():
+        text = text.translate(_ZERO_WIDTH)
+    return _WS.sub(" ", text).strip()
 
 
 def clean(text: str | None) -> str:
@@ -155,6 +157,7 @@ def strip_html_comments(text: str) -> str:
 # Markers people put after names: equal contribution, corresponding author, affiliations.
 _AUTHOR_MARKERS = re.compile(r"[*#†‡§¶✉✝⋆∗＊♠♣♥♦✦✧^]+|\(\s*(?:equal contribution|corresponding)\s*\)", re.I)
 _TRAILING_AFFIL = re.compile(r"(?<=[^\W\d_])\s*\d+(?:\s*,\s*\d+)*$")
+_INITIALS = re.compile(r"^(?:[A-Z][a-z]?\.\s*-?\s*)+$")
 _AND = re.compile(r"\s*(?:,\s*and\s+|\band\s+|&|;|，|、)\s*", re.I)
 
 
@@ -171,7 +174,10 @@ def split_authors(text: str) -> list[str]:
     text = re.sub(r",?\s*\bet\s+al\b\.?", "", text)
     parts = []
     for chunk in text.split(","):
-        parts.extend(_AND.split(chunk))
+        parts.extend(p.strip() for p in _AND.split(chunk) if p.strip())
+    if len(parts) >= 2 and len(parts) % 2 == 0 and all(_INITIALS.match(p) for p in parts[1::2]):
+        # "Durant, F., Lobo, D., and Levin, M.": surname, initials pairs stay one name each
+        return [f"{clean_author(surname)}, {initials}" for surname, initials in zip(parts[::2], parts[1::2])]
     names = [clean_author(p) for p in parts]
     return [n for n in names if n and any(c.isalpha() for c in n)]
 

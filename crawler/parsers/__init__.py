@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from ..records import PageRecords, SourceInfo
-from . import generic
+from . import barron, generic, hugo
 from .site import Fetched, ParseError, Resource, Site, Wish, extraction, run_extraction
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,8 @@ def _format(module: ModuleType) -> Format:
 
 #: Most specific first; the generic fallback last.
 FORMATS: tuple[Format, ...] = tuple(_format(m) for m in (
+    barron,
+    hugo,
     generic,
 ))
 _BY_NAME = {f.name: f for f in FORMATS}

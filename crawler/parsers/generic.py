@@ -1,61 +1,130 @@
 """Generic fallback for hand-written pages: find news and publication lists by structure.
 
-HTML and markdown alike: the page is split by headings; sections titled like news give
-dated items, sections titled like publications give one record per list item.
+HTML and markdown alike: the page is split by its headings wherever they sit (hand-written
+pages nest them in layout `<div>`s); items under a heading titled like news become dated
+news items, items under a heading titled like publications become publications when they
+have the shape of one (a title plus authors, a venue, a year or links). Sub-headings
+inherit their parent's kind unless their own title says otherwise ("Talks").
+
+Pages that render their publication list in the browser (a "Loading..." placeholder
+filled by a script from a BibTeX file) are read from that data file, parsed by whichever
+registered format claims it.
 """
 from __future__ import annotations
+
+import re
+from urllib.parse import urljoin
 
 from lxml.html import HtmlElement
 
 from ..identity import dedupe
-from ..ids import ids_from_links, link_kind
+from ..ids import doi, ids_from_links, link_kind
 from ..records import PageRecords, Publication, SourceInfo
-from ..text import clean_title, split_authors, year_of
-from .html import iter_blocks, links_of, parse_html, sections, text_of
+from ..text import clean_title
+from .html import DocSection, document_sections, lines_of, links_of, parse_html, text_of
 from .markdown import expand_includes, markdown_tree, split_front_matter
 from .site import Resource, Site
-from .structure import news_from_elements, news_sections, publication_sections
+from .structure import (is_news_title, is_other_title, is_publication_title, news_from_elements,
+                        profile_from_page, split_citation, typed_links)
 
 NAME = "generic"
 KIND = "homepage"
+
+_SCRIPT_SRC = re.compile(r"""<script\b[^>]*\bsrc\s*=\s*["']([^"']+)["']""", re.I)
+_DATA_FILE = re.compile(r"""["'`]([^"'`\s]+\.bib)["'`]""")
+_LINK_WORDS = re.compile(r"^\W*(pdf|code|arxiv|paper|project|video|slides|poster|bib(tex)?|doi|html|link|website|"
+                         r"supp\w*|data(set)?|demo|blog|abstract|cite)\W*$", re.I)
 
 
 def detect(resource: Resource) -> float:
     return 0.01 if resource.media_type in ("text/html", "text/markdown", "application/xhtml+xml") else 0.0
 
 
-def page_body(site: Site) -> HtmlElement:
-    """The entry page as an HTML body, whether it is HTML or markdown source."""
+def page_root(site: Site) -> HtmlElement:
+    """The entry page as an HTML tree, whether it is HTML or markdown source."""
     entry = site.entry
     if entry.media_type == "text/markdown":
         _, text = split_front_matter(expand_includes(site, entry))
         return markdown_tree(text)
-    body = parse_html(entry.text).body
-    return body if body is not None else parse_html("<html><body></body></html>").body
+    return parse_html(entry.text)
+
+
+def section_kind(section: DocSection) -> str | None:
+    """"news", "publications", "other" or None, from the innermost title that says."""
+    for title in section.titles():
+        if is_other_title(title):
+            return "other"
+        if is_publication_title(title):
+            return "publications"
+        if is_news_title(title):
+            return "news"
+    return None
 
 
 def publication_from_item(el: HtmlElement, base_url: str) -> Publication | None:
-    """A list item as a publication: the title is its first bold or linked text."""
-    title_el = next(iter(el.xpath(".//*[self::b or self::strong or self::a][normalize-space()][1]")), None)
+    """A list item or paragraph as a publication, if it has the shape of one.
+
+    The title is the longest bold or linked text (authors and link buttons are shorter),
+    else the sentence after a recognisable author list.
+    """
+    # a line break ends a part of the reference as a full stop would
+    text = " ".join(t if t[-1] in ".,;:!?" else t + "." for t in (line.text for line in lines_of(el)))
+    candidates = [c for c in el.iter("b", "strong", "a") if not _LINK_WORDS.match(text_of(c))]
+    title_el = max(candidates, key=lambda c: len(text_of(c)), default=None)
     title = clean_title(text_of(title_el)) if title_el is not None else ""
-    if len(title) < 12:
+    citation = split_citation(text, title) if len(title) >= 12 else split_citation(text)
+    if citation is None or len(citation.title) < 12:
         return None
-    rest = text_of(el).replace(text_of(title_el), " ", 1)
     links: dict[str, str] = {}
-    for url, label in links_of(el, base_url):
-        kind = link_kind(url, label)
-        if kind:
-            links.setdefault(kind, url)
-    first_line = rest.split(".")[0]
-    return Publication(title=title, authors=split_authors(first_line) if "," in first_line else [],
-                       year=year_of(rest), links=links, ids=ids_from_links(links))
+    if title_el is not None and title_el.tag == "a" and len(title) >= 12 and title_el.get("href"):
+        url = urljoin(base_url, title_el.get("href", "").strip())
+        if url.startswith("http"):
+            links[link_kind(url) or "paper"] = url
+    for kind, url in typed_links([(u, label) for u, label in links_of(el, base_url)
+                                  if label != text_of(title_el)]).items():
+        links.setdefault(kind, url)
+    if not (citation.authors or citation.year or citation.venue or links):
+        return None
+    ids = ids_from_links(links)
+    if "doi" not in ids and "doi" in text.lower() and (found := doi(text)):
+        ids["doi"] = found
+    return Publication(title=citation.title, authors=citation.authors, venue=citation.venue,
+                       year=citation.year, links=links, ids=ids)
 
 
 def parse(site: Site) -> PageRecords:
-    body = page_body(site)
-    found = sections(body)
-    news = [n for s in news_sections(found) for n in news_from_elements(s.elements, site.base_url)]
-    pubs = [p for s in publication_sections(found)
-            for li in iter_blocks(s.elements, ("li",))
-            if (p := publication_from_item(li, site.base_url))]
-    return PageRecords(source=SourceInfo(site.base_url, KIND, NAME), news=news, publications=dedupe(pubs))
+    root = page_root(site)
+    news, pubs, empty_publication_section = [], [], False
+    for section in document_sections(root):
+        kind = section_kind(section)
+        if kind == "news":
+            news += news_from_elements(section.items, site.base_url)
+        elif kind == "publications":
+            found = [p for item in section.items if (p := publication_from_item(item, site.base_url))]
+            pubs += found
+            empty_publication_section |= not found and section.heading is not None
+    if not pubs and empty_publication_section and site.entry.media_type != "text/markdown":
+        pubs = script_data_publications(site)
+    profile = profile_from_page(root, site.base_url) if site.entry.media_type != "text/markdown" else None
+    records = PageRecords(source=SourceInfo(site.base_url, KIND, NAME), news=news, publications=dedupe(pubs))
+    if profile is not None:
+        records.profile = profile
+    return records
+
+
+def script_data_publications(site: Site) -> list[Publication]:
+    """Publications of a page that fills its list in the browser: the BibTeX files its own
+    scripts fetch (relative URLs resolve against the page, as `fetch()` does)."""
+    from . import parse_bytes  # the registry imports this module
+
+    pubs: list[Publication] = []
+    for src in _SCRIPT_SRC.findall(site.entry.text):
+        script_url = site.resolve(src)
+        if not script_url.startswith(site.entry.url.split(":", 1)[0]) or "//" in src and not src.startswith("/"):
+            continue  # CDN libraries are not the page's own code
+        script = site.get(script_url)
+        for data_ref in _DATA_FILE.findall(script.text) if script is not None else ():
+            data = site.get(site.resolve(data_ref))
+            if data is not None:
+                pubs += parse_bytes(data.url, data.body, data.content_type, base_url=site.base_url).publications
+    return pubs

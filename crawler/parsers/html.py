@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from urllib.parse import urljoin
 
 import lxml.etree
@@ -16,6 +17,7 @@ from lxml.html import HtmlElement
 
 from ..text import clean
 
+_SPACE = re.compile(r"\s")
 _DROP = ("script", "style", "noscript", "template", "svg")
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
@@ -54,8 +56,15 @@ def links_of(el: HtmlElement, base_url: str) -> list[tuple[str, str]]:
         if not href:
             continue
         label = text_of(a) or " ".join(img.get("alt") or "" for img in a.iter("img")).strip()
-        out.append((urljoin(base_url, href), label))
+        out.append((absolute_url(base_url, href), label))
     return out
+
+
+def absolute_url(base_url: str, href: str) -> str:
+    """`urljoin`, without its cost for the common already-absolute link."""
+    if href.startswith(("https://", "http://", "mailto:")) and _SPACE.search(href) is None:
+        return href
+    return urljoin(base_url, href)
 
 
 @dataclass
@@ -109,3 +118,136 @@ def iter_blocks(elements: list[HtmlElement], tags: tuple[str, ...]) -> Iterator[
             yield el
         else:
             yield from el.iter(*tags)
+
+
+# --------------------------------------------------------------------------- lines
+
+#: Elements that start a new visual line; everything else flows inline.
+BLOCK_TAGS = frozenset(("address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt",
+                        "figcaption", "figure", "footer", "form", "header", "hr", "li", "main", "nav",
+                        "ol", "p", "section", "table", "tbody", "td", "th", "thead", "tr", "ul",
+                        *HEADINGS))
+
+
+@dataclass
+class Line:
+    """One visual line of an element: the text between two `<br>`s or block boundaries,
+    with the elements it contains (to find the title line, the `<em>` venue, the links)."""
+
+    parts: list[str] = field(default_factory=list)
+    elements: list[HtmlElement] = field(default_factory=list)
+
+    @cached_property
+    def text(self) -> str:
+        """Cleaned on first use only: most lines of a page are never read."""
+        return clean("".join(self.parts))
+
+    def is_blank(self) -> bool:
+        return all(not part or part.isspace() for part in self.parts)
+
+    def tagged(self, *tags: str) -> list[HtmlElement]:
+        return [el for el in self.elements if el.tag in tags]
+
+    def links(self, base_url: str) -> list[tuple[str, str]]:
+        return [link for a in self.tagged("a") for link in links_of(a, base_url)]
+
+
+class _Enough(Exception):
+    """Stops a walk once the caller has all the lines it needs."""
+
+
+def lines_of(el: HtmlElement, max_lines: int | None = None) -> list[Line]:
+    """The non-empty visual lines of an element, in reading order.
+
+    Barron-style rows and free-text citations put title, authors, venue and links on
+    lines separated by `<br>`; this recovers those lines without serialising the tree.
+    """
+    lines: list[Line] = []
+    current = Line()
+
+    def flush() -> None:
+        nonlocal current
+        if not current.is_blank():
+            lines.append(current)
+            if max_lines is not None and len(lines) >= max_lines:
+                raise _Enough
+        current = Line()
+
+    def walk(node: HtmlElement) -> None:
+        tag = node.tag if isinstance(node.tag, str) else None
+        if tag is None:  # comments and processing instructions: their text is not shown
+            return
+        block = tag in BLOCK_TAGS
+        if block:
+            flush()
+        current.elements.append(node)
+        current.parts.append(node.text or "")
+        for child in node:
+            walk(child)
+            current.parts.append(child.tail or "")
+        if block:
+            flush()
+
+    try:
+        walk(el)
+        flush()
+    except _Enough:
+        pass
+    return lines
+
+
+# --------------------------------------------------------------------------- sections in document order
+
+#: Elements that hold one record each on hand-written pages.
+ITEM_TAGS = ("li", "p", "tr", "dd", "dt")
+
+
+@dataclass
+class DocSection:
+    """A heading anywhere in the page and the record-sized blocks that follow it up to the
+    next heading, in document order; `parent` is the enclosing section (a lower level)."""
+
+    title: str
+    level: int
+    heading: HtmlElement | None
+    parent: DocSection | None = None
+    items: list[HtmlElement] = field(default_factory=list)
+
+    def titles(self) -> Iterator[str]:
+        """Its own title, then its ancestors' (innermost first)."""
+        section: DocSection | None = self
+        while section is not None:
+            yield section.title
+            section = section.parent
+
+
+def document_sections(root: HtmlElement) -> list[DocSection]:
+    """Split a page of nested markup by its headings, wherever they sit.
+
+    Hand-written pages wrap headings in their own `<div>`s, so a heading's content is not
+    its siblings but what follows it in document order. Each item (list item, paragraph,
+    table row, definition without a heading inside) goes to the innermost open section;
+    items nested in another item are left to their outer item.
+    """
+    top = DocSection("", 0, None)
+    out = [top]
+    open_sections = [top]
+
+    def visit(el: HtmlElement) -> None:
+        tag = el.tag if isinstance(el.tag, str) else None
+        if tag in HEADINGS:
+            level = int(tag[1])
+            while open_sections[-1].level >= level:
+                open_sections.pop()
+            section = DocSection(text_of(el), level, el, open_sections[-1])
+            out.append(section)
+            open_sections.append(section)
+            return
+        if tag in ITEM_TAGS and next(el.iter(*HEADINGS), None) is None:
+            open_sections[-1].items.append(el)
+            return
+        for child in el:
+            visit(child)
+
+    visit(root)
+    return out

@@ -123,6 +123,18 @@ class Site:
         return resource.url
 
 
+    def url_for(self, public_url: str) -> str:
+        """Where a page of the built site at `public_url` is read from (the inverse of
+        `public_url_of`): the same relative path under the entry's folder."""
+        if self.base_url == self.entry.url or not public_url.startswith(self._public_dir()):
+            return public_url
+        entry_dir = self.entry.url.rsplit("/", 1)[0] + "/"
+        return urljoin(entry_dir, public_url[len(self._public_dir()):])
+
+    def _public_dir(self) -> str:
+        return self.base_url.rsplit("/", 1)[0] + "/"
+
+
 def same_site(url: str, other: str) -> bool:
     """Related files are followed on the entry's own site only (same scheme and host;
     for raw.githubusercontent.com, the same repository)."""

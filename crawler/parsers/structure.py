@@ -4,12 +4,16 @@ a dated list item becomes a news item. Shared by the template parsers and the ge
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
+import lxml.etree
 from lxml.html import HtmlElement
 
-from ..records import NewsItem
-from ..text import clean, split_leading_date
-from .html import Section, iter_blocks, links_of, text_of
+from ..ids import link_kind
+from ..records import NewsItem, Profile
+from ..text import clean, clean_title, split_authors, split_leading_date, year_of
+from .html import Section, absolute_url, iter_blocks, lines_of, links_of, text_of
 
 _NEWS_TITLE = re.compile(r"\b(news|updates?|announcements?|what'?s new|recent|latest|highlights)\b", re.I)
 _PUB_TITLE = re.compile(r"\b(publications?|papers?|preprints?|selected works|articles|"
@@ -60,3 +64,134 @@ def news_from_elements(elements: list[HtmlElement], base_url: str) -> list[NewsI
     if not items:
         items = [n for el in iter_blocks(elements, ("p", "tr", "div")) if (n := news_item(el, base_url))]
     return items
+
+
+# --------------------------------------------------------------------------- citations
+
+# "Durant, F., Lobo, D., and Levin, M.," : surname, initials; the form many CVs use.
+_INVERTED_AUTHORS = re.compile(
+    r"^\s*(?:[A-Z][\w'’-]+(?:[ -][A-Z][\w'’-]+)*,\s*(?:[A-Z][a-z]?\.\s*-?)+"
+    r"(?:,\s*(?:and\s+|&\s*)?|\s+(?:and|&)\s+|\s*(?=\(|$|[A-Z][a-z]))?)+")
+# A sentence end: a period after a word of two or more letters (not an initial).
+_SENTENCE_END = re.compile(r"(?<=[\w)\]”\"]{2})[.?!]\s+(?=[A-Z“\"‘'(\[])")
+_LEADING_YEAR = re.compile(r"^[\s,;:.]*\(?(?:19|20)\d\d[a-z]?\)?[\s,;:.]*")
+_VENUE_END = re.compile(r"\b(?:DOI|doi)\s*:|https?://|\barXiv:|\bPoster abstract\b|"
+                        r",?\s*\(?\b(?:19|20)\d\d\b|,\s*(?:" + "|".join(
+                            ("January", "February", "March", "April", "May", "June", "July", "August",
+                             "September", "October", "November", "December")) + r")\b")
+
+
+@dataclass
+class Citation:
+    """A free-text reference split into its parts (each may be missing)."""
+
+    authors: list[str]
+    title: str
+    venue: str | None
+    year: int | None
+
+
+def split_citation(text: str, title: str | None = None) -> Citation | None:
+    """Split `Authors, (Year), Title, Venue, DOI: ...` or `Authors. Title. In: Venue, date.`
+
+    With `title` known (a linked or bold title), the authors are before it and the venue
+    after it; without, the author list is recognised by its shape and the title is the
+    sentence after it.
+    """
+    text = clean(text)
+    if title:
+        before, found, after = text.partition(title)
+        if not found:
+            return None
+    else:
+        m = _INVERTED_AUTHORS.match(text)
+        if m and m.end() > 0:
+            before, rest = text[:m.end()], text[m.end():]
+        else:
+            parts = _SENTENCE_END.split(text, maxsplit=1)
+            if len(parts) < 2:
+                return None
+            before, rest = parts
+        rest = _LEADING_YEAR.sub("", rest)
+        pieces = _SENTENCE_END.split(rest, maxsplit=1)
+        title, after = pieces[0], (pieces[1] if len(pieces) > 1 else "")
+    title = clean_title(title)
+    if not title:
+        return None
+    authors_text = _LEADING_YEAR.sub("", re.sub(r"\(?\b(?:19|20)\d\d[a-z]?\b\)?[\s,.;:]*$", "", before.strip()))
+    authors, venue = split_authors(authors_text), venue_of(after)
+    if not _name_like(authors):  # "Title. Authors. Venue" and "VENUE 2023 · Title · Authors" layouts
+        pieces = _SENTENCE_END.split(after.strip(" .,;:|"), maxsplit=1)
+        swapped = split_authors(pieces[0])
+        if _name_like(swapped):
+            authors = swapped
+            venue = venue_of(before) or (venue_of(pieces[1]) if len(pieces) > 1 else None)
+        else:
+            authors = []
+    return Citation(authors=authors, title=title, venue=venue, year=year_of(before) or year_of(after))
+
+
+_NAME_WORD = re.compile(r"^(?:[A-Z\u00c0-\u024f][\w'’.-]*|[a-z]{1,3}|[A-Z]\.)$")
+
+
+def _name_like(names: list[str]) -> bool:
+    """Whether every string looks like a person's name (1-5 capitalised words, no digits)."""
+    return bool(names) and all(
+        0 < len(n.split()) <= 5 and not any(c.isdigit() for c in n)
+        and all(_NAME_WORD.match(w) for w in n.replace(",", " ").split()) for n in names)
+
+
+def venue_of(text: str) -> str | None:
+    """The venue at the start of the text after a title: `, in Venue, 2016. DOI: ...`."""
+    text = _VENUE_END.split(text, maxsplit=1)[0]
+    text = re.sub(r"^[\s.,;:]*(?:In\s*:|in\s+)?\s*", "", text)
+    text = text.strip(" .,;:")
+    return text or None
+
+
+# --------------------------------------------------------------------------- the person
+
+_PROFILE_HOSTS = (("scholar", "scholar.google."), ("github", "github.com"), ("twitter", "twitter.com"),
+                  ("twitter", "x.com"), ("linkedin", "linkedin.com"), ("orcid", "orcid.org"),
+                  ("dblp", "dblp."), ("semanticscholar", "semanticscholar.org"))
+_PROFILE_LINKS = lxml.etree.XPath("//a[starts-with(@href, 'mailto:') or " + " or ".join(
+    f"contains(@href, '{marker}')" for _, marker in _PROFILE_HOSTS) + "]")
+_DOT = r"(?:\.|\s*[\[({]\s*dot\s*[\])}]\s*)"
+_OBFUSCATED_EMAIL = re.compile(
+    r"([\w.+-]+)\s*(?:@|[\[({]\s*at\s*[\])}])\s*([\w-]+(?:" + _DOT + r"[\w-]+)+)", re.I)
+
+
+def profile_from_page(root: HtmlElement, base_url: str) -> Profile:
+    """Name, email and profile links a personal page shows: the author meta tag or the
+    page title, the first mailto link (or an obfuscated address), links by host."""
+    profile = Profile()
+    meta = root.xpath("//meta[@name='author']/@content")
+    title = text_of(next(iter(root.iter("title")), None))
+    name = clean(meta[0]) if meta else re.split(r"\s+[|·–—-]\s+", title)[0] if title else ""
+    profile.name = name or None
+    for a in _PROFILE_LINKS(root):
+        url = absolute_url(base_url, a.get("href", "").strip())
+        if url.startswith("mailto:"):
+            profile.email = profile.email or url.removeprefix("mailto:").split("?")[0].strip() or None
+            continue
+        host = urlsplit(url).netloc.lower()
+        for key, marker in _PROFILE_HOSTS:
+            if marker in host:
+                profile.links.setdefault(key, url)
+    if profile.email is None:
+        body = root.body if root.find("body") is not None else root
+        m = _OBFUSCATED_EMAIL.search(" ".join(line.text for line in lines_of(body)))
+        if m:
+            domain = re.sub(_DOT, ".", m.group(2), flags=re.I)
+            profile.email = f"{m.group(1)}@{domain}"
+    return profile
+
+
+def typed_links(links: list[tuple[str, str]]) -> dict[str, str]:
+    """A publication's (URL, label) links by kind (ids.link_kind); the first of a kind wins."""
+    out: dict[str, str] = {}
+    for url, label in links:
+        kind = link_kind(url, label)
+        if kind:
+            out.setdefault(kind, url)
+    return out
