@@ -74,8 +74,8 @@ def xml_text(el: lxml.etree._Element | None) -> str:
 def with_params(url: str, **params: str | int) -> str:
     """`url` with the given query parameters set (replaced or appended), others kept."""
     parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in params]
-    query += [(k, str(v)) for k, v in params.items()]
+    query = [(k, str(params[k]) if k in params else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    query += [(k, str(v)) for k, v in params.items() if k not in dict(query)]
     return urlunsplit(parts._replace(query=urlencode(query, safe=":,*\"'")))
 
 
@@ -128,7 +128,9 @@ def paper_ids(*, doi_text: str | None = None, arxiv_text: str | None = None,
     ids: dict[str, str] = {}
     if d := doi(doi_text):
         ids["doi"] = d
-    if a := arxiv_id(arxiv_text) or (arxiv_id(ids["doi"]) if "doi" in ids else None):
+    # "arXiv:" lets a bare old-style id ("cond-mat/0412498") read as one too.
+    bare = f"arXiv:{arxiv_text.strip()}" if arxiv_text and "/" in arxiv_text and "://" not in arxiv_text else None
+    if a := arxiv_id(arxiv_text) or arxiv_id(bare) or (arxiv_id(ids["doi"]) if "doi" in ids else None):
         ids["arxiv"] = a
     ids.update({kind: str(value) for kind, value in others.items() if value})
     return ids
