@@ -15,7 +15,8 @@ from collections.abc import Iterable, Sequence
 from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
 
-from .records import ID_KINDS, Publication
+from .ids import arxiv_id, doi
+from .records import ID_KINDS, PageRecords, Publication
 
 #: Minimum rapidfuzz ratio (0-100) for two different titles to be one paper.
 TITLE_THRESHOLD = 90.0
@@ -23,6 +24,11 @@ TITLE_THRESHOLD = 90.0
 _PUNCT = re.compile(r"[\W_]+", re.UNICODE)
 # Words whose presence in one title only flips its meaning.
 _NEGATIONS = frozenset({"not", "no", "non", "without", "beyond", "never", "un", "vs", "versus"})
+# Tokens that tell a sequel or a part apart: "Qwen-Image 2.0", "Methods I" / "Methods II".
+_DISTINGUISHING = re.compile(r"^(?:\d+|[ivx]{1,4})$")
+#: Years a preprint and its version of record may lie apart under the very same title.
+PREPRINT_YEARS = 3
+_PREPRINT_VENUE = re.compile(r"^(?:arxiv|corr|biorxiv|medrxiv|ssrn|preprint)\b", re.I)
 
 
 def normalise_title(title: str | None) -> str:
@@ -46,16 +52,35 @@ def _authors_overlap(a: Sequence[str], b: Sequence[str]) -> bool | None:
     return len(sa & sb) / min(len(sa), len(sb)) >= 0.5
 
 
-def _years_compatible(a: int | None, b: int | None) -> bool:
-    return a is None or b is None or abs(a - b) <= 1
+def _years_compatible(a: int | None, b: int | None, spread: int = 1) -> bool:
+    return a is None or b is None or abs(a - b) <= spread
+
+
+def canonical_ids(pub: Publication) -> dict[str, str]:
+    """A publication's ids in one comparable form: DOIs lower-case without resolver,
+    arXiv ids without version ("2409.18042v2" -> "2409.18042", also read from an arXiv
+    DOI 10.48550/arXiv.2409.18042), other ids case-folded."""
+    ids: dict[str, str] = {}
+    for kind, value in pub.ids.items():
+        if not value:
+            continue
+        if kind == "doi":
+            value = doi(value) or value.lower()
+        elif kind == "arxiv":
+            value = arxiv_id(value) or value.lower()
+        ids[kind] = value.lower()
+    if "arxiv" not in ids and "doi" in ids and (aid := arxiv_id(ids["doi"])):
+        ids["arxiv"] = aid.lower()
+    return ids
 
 
 def id_verdict(a: Publication, b: Publication) -> bool | None:
     """What the ids say: True (same), False (different) or None (no shared id kind)."""
+    ids_a, ids_b = canonical_ids(a), canonical_ids(b)
     for kind in ID_KINDS:
-        x, y = a.ids.get(kind), b.ids.get(kind)
+        x, y = ids_a.get(kind), ids_b.get(kind)
         if x and y:
-            if x.lower() == y.lower():
+            if x == y:
                 return True
             # Two DOIs may be preprint and version of record; only other kinds are decisive.
             if kind != "doi":
@@ -68,14 +93,18 @@ def titles_match(a: Publication, b: Publication, key_a: str | None = None,
     """Same paper by title: equal keys, or a close fuzzy match that year and authors allow."""
     ka = key_a if key_a is not None else normalise_title(a.title)
     kb = key_b if key_b is not None else normalise_title(b.title)
-    if not ka or not kb or not _years_compatible(a.year, b.year):
+    if not ka or not kb:
         return False
     overlap = _authors_overlap(a.authors, b.authors)
-    if ka == kb:
-        return overlap is not False
+    if ka == kb:  # a preprint and its publication keep their title but not their year
+        spread = PREPRINT_YEARS if overlap is True else 1
+        return overlap is not False and _years_compatible(a.year, b.year, spread)
+    if not _years_compatible(a.year, b.year):
+        return False
     if fuzz.ratio(ka, kb, processor=default_process) < TITLE_THRESHOLD:
         return False
-    if (set(ka.split()) ^ set(kb.split())) & _NEGATIONS:
+    differing = set(ka.split()) ^ set(kb.split())
+    if differing & _NEGATIONS or any(_DISTINGUISHING.match(word) for word in differing):
         return False
     # A fuzzy match needs corroboration: overlapping authors, or the same known year.
     return overlap is True or (overlap is None and a.year is not None and a.year == b.year)
@@ -94,7 +123,9 @@ def merge(into: Publication, other: Publication) -> Publication:
         into.links.setdefault(kind, url)
     if not into.authors and other.authors:
         into.authors = list(other.authors)
-    into.venue = into.venue or other.venue
+    if not into.venue or (_PREPRINT_VENUE.match(into.venue) and other.venue
+                          and not _PREPRINT_VENUE.match(other.venue)):
+        into.venue = other.venue  # the version of record names the venue
     into.year = into.year or other.year
     into.date = into.date or other.date
     if into.citations is None:
@@ -114,12 +145,13 @@ def match(old: Sequence[Publication], new: Sequence[Publication]) -> list[tuple[
 
     by_id: dict[tuple[str, str], int] = {}
     for i, p in enumerate(old):
-        for kind, value in p.ids.items():
-            by_id.setdefault((kind, value.lower()), i)
+        for kind, value in canonical_ids(p).items():
+            by_id.setdefault((kind, value), i)
     for j, p in enumerate(new):
+        new_ids = canonical_ids(p)
         for kind in ID_KINDS:
-            value = p.ids.get(kind)
-            i = by_id.get((kind, value.lower())) if value else None
+            value = new_ids.get(kind)
+            i = by_id.get((kind, value)) if value else None
             if i is not None and i in free_old and id_verdict(old[i], p) is not False:
                 pairs.append((i, j))
                 free_old.discard(i)
@@ -162,7 +194,7 @@ def dedupe(publications: Iterable[Publication]) -> list[Publication]:
     keys: dict[int, str] = {}
     for pub in publications:
         key = normalise_title(pub.title)
-        candidates = [by_id[(k, v.lower())] for k, v in pub.ids.items() if (k, v.lower()) in by_id]
+        candidates = [by_id[(k, v)] for k, v in canonical_ids(pub).items() if (k, v) in by_id]
         candidates += [i for i, _, i in process.extract(key, keys, scorer=fuzz.ratio, processor=None,
                                                          score_cutoff=TITLE_THRESHOLD, limit=3)]
         target = next((i for i in candidates if same_paper(out[i], pub)), None)
@@ -172,6 +204,13 @@ def dedupe(publications: Iterable[Publication]) -> list[Publication]:
             keys[target] = key
         else:
             merge(out[target], pub)
-        for kind, value in out[target].ids.items():
-            by_id.setdefault((kind, value.lower()), target)
+        for kind, value in canonical_ids(out[target]).items():
+            by_id.setdefault((kind, value), target)
     return out
+
+
+def merge_sources(sources: Sequence[PageRecords]) -> list[Publication]:
+    """One publication per paper across the sources of one profile, carrying every id and
+    link its sources gave. Sources are read in the order given (put the most trusted
+    first: its title and authors win); the records passed in are not modified."""
+    return dedupe(Publication.from_dict(p.to_dict()) for records in sources for p in records.publications)

@@ -28,20 +28,23 @@ def _declared_charset(body: bytes, content_type: str | None) -> str | None:
     return m.group(1).decode("ascii") if m else None
 
 
-def decode(body: bytes, content_type: str | None = None) -> str:
+def decode(body: bytes, content_type: str | None = None, *, repair: bool = True) -> str:
     """Bytes to text: BOM, then the declared charset, then UTF-8, then detection;
     mojibake repaired once for the whole document.
 
     A declared charset that fails is not trusted (pages lie); a file that is not UTF-8
     (ORCID dumps saved as cp1252) is decoded by charset-normalizer's best guess.
+    `repair=False` skips the whole-document mojibake repair: structured data (JSON) is
+    repaired string by string instead, where a repair cannot touch the syntax.
     """
+    fix = repair_mojibake if repair else str
     for bom, enc in _BOMS:
         if body.startswith(bom):
             return body[len(bom):].decode(enc, errors="replace")
     declared = _declared_charset(body, content_type)
     for enc in filter(None, (declared, "utf-8")):
         try:
-            return repair_mojibake(body.decode(enc))
+            return fix(body.decode(enc))
         except (LookupError, UnicodeDecodeError):
             continue
     # Not UTF-8 and undeclared: most such files are Windows-1252 (Western European);
@@ -49,13 +52,13 @@ def decode(body: bytes, content_type: str | None = None) -> str:
     try:
         text = body.decode("cp1252")
         if _mostly_latin(text):
-            return repair_mojibake(text)
+            return fix(text)
     except UnicodeDecodeError:
         pass
     from charset_normalizer import from_bytes  # only for the rare undeclared non-Latin file
 
     best = from_bytes(body).best()
-    return repair_mojibake(str(best) if best is not None else body.decode("cp1252", errors="replace"))
+    return fix(str(best) if best is not None else body.decode("cp1252", errors="replace"))
 
 
 def _mostly_latin(text: str) -> bool:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from ..records import PageRecords, SourceInfo
-from . import barron, generic, hugo
-from .site import Fetched, ParseError, Resource, Site, Wish, extraction, run_extraction
+from . import arxiv, barron, dblp, generic, hugo, openalex, orcid, scholar, scholarfeed, semanticscholar
+from .site import MAX_ROUNDS, Fetched, ParseError, Resource, Site, Wish, extraction, run_extraction
 
 log = logging.getLogger(__name__)
 
@@ -28,16 +28,18 @@ class Format:
     kind: str
     detect: Callable[[Resource], float]
     parse: Callable[[Site], PageRecords]
+    max_rounds: int = MAX_ROUNDS   # extraction rounds: a paginated listing needs one per page
 
 
 def _format(module: ModuleType) -> Format:
-    return Format(module.NAME, module.KIND, module.detect, module.parse)
+    return Format(module.NAME, module.KIND, module.detect, module.parse,
+                  getattr(module, "MAX_ROUNDS", MAX_ROUNDS))
 
 
 #: Most specific first; the generic fallback last.
 FORMATS: tuple[Format, ...] = tuple(_format(m) for m in (
-    barron,
-    hugo,
+    scholar, dblp, arxiv, openalex, semanticscholar, orcid, scholarfeed,
+    barron, hugo,
     generic,
 ))
 _BY_NAME = {f.name: f for f in FORMATS}
@@ -65,6 +67,8 @@ def parse_site(site: Site, format: str | None = None) -> PageRecords:
     fmt = get_format(format) if format else detect_format(site.entry)
     try:
         records = fmt.parse(site)
+    except ParseError:  # already names the source and the problem
+        raise
     except Exception as exc:  # a parser bug must not look like an empty page
         log.debug("parser %s failed on %s", fmt.name, site.entry.url, exc_info=True)
         raise ParseError(f"{site.entry.url}: {fmt.name} parser failed: {type(exc).__name__}: {exc}") from exc
@@ -78,8 +82,9 @@ def parse_resource(entry: Resource, fetch: Callable[[set[Wish]], Fetched] | None
                    base_url: str | None = None, format: str | None = None) -> PageRecords:
     """Parse an entry resource, fetching the related files the parser asks for with
     `fetch` (None: related files are treated as absent)."""
-    return run_extraction(entry, lambda site: parse_site(site, format),
-                          fetch or (lambda wishes: dict.fromkeys(wishes)), base_url)
+    fmt = get_format(format) if format else detect_format(entry)
+    return run_extraction(entry, lambda site: parse_site(site, fmt.name),
+                          fetch or (lambda wishes: dict.fromkeys(wishes)), base_url, fmt.max_rounds)
 
 
 def parse_bytes(url: str, body: bytes, content_type: str | None = None,

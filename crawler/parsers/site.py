@@ -177,9 +177,9 @@ def extraction(entry: Resource, parse: Parser, base_url: str | None = None,
 
 
 def run_extraction(entry: Resource, parse: Parser, fetch: Callable[[set[Wish]], Fetched],
-                   base_url: str | None = None) -> Any:
+                   base_url: str | None = None, max_rounds: int = MAX_ROUNDS) -> Any:
     """Blocking driver of `extraction`."""
-    steps = extraction(entry, parse, base_url)
+    steps = extraction(entry, parse, base_url, max_rounds)
     try:
         wishes = next(steps)
         while True:
