@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from ..records import PageRecords, SourceInfo
-from . import arxiv, barron, dblp, generic, hugo, openalex, orcid, scholar, scholarfeed, semanticscholar
+from . import arxiv, barron, bibtex, dblp, generic, hugo, openalex, orcid, scholar, scholarfeed, semanticscholar
 from .site import MAX_ROUNDS, Fetched, ParseError, Resource, Site, Wish, extraction, run_extraction
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def _format(module: ModuleType) -> Format:
 
 #: Most specific first; the generic fallback last.
 FORMATS: tuple[Format, ...] = tuple(_format(m) for m in (
-    scholar, dblp, arxiv, openalex, semanticscholar, orcid, scholarfeed,
+    scholar, dblp, arxiv, openalex, semanticscholar, orcid, scholarfeed, bibtex,
     barron, hugo,
     generic,
 ))
