@@ -95,7 +95,7 @@ def link_kind(url: str, label: str | None = None) -> str | None:
             if kind == "paper" and path.endswith(".pdf"):
                 return "pdf"
             return kind
-    if path.endswith(".pdf"):
+    if path.endswith(".pdf") or (host == "openreview.net" and path == "/pdf"):  # OpenReview serves PDFs at /pdf?id=
         return "pdf"
     if any(host == h or host.endswith("." + h) or (host + path).startswith(h) for h in _CODE_HOSTS):
         return "code"
