@@ -23,7 +23,8 @@ from ..records import PageRecords, Publication, SourceInfo
 from ..text import clean_title
 from .html import DocSection, document_sections, lines_of, links_of, parse_html, text_of
 from .markdown import expand_includes, markdown_tree, split_front_matter
-from .site import Resource, Site
+from .bibtex import read_bibtex
+from .site import Resource, Site, Wish
 from .structure import (is_news_title, is_other_title, is_publication_title, news_from_elements,
                         profile_from_page, split_citation, typed_links)
 
@@ -103,28 +104,52 @@ def parse(site: Site) -> PageRecords:
             found = [p for item in section.items if (p := publication_from_item(item, site.base_url))]
             pubs += found
             empty_publication_section |= not found and section.heading is not None
+    warnings: list[str] = []
     if not pubs and empty_publication_section and site.entry.media_type != "text/markdown":
-        pubs = script_data_publications(site)
+        pubs, warnings = script_data_publications(site)
     profile = profile_from_page(root, site.base_url) if site.entry.media_type != "text/markdown" else None
-    records = PageRecords(source=SourceInfo(site.base_url, KIND, NAME), news=news, publications=dedupe(pubs))
+    records = PageRecords(source=SourceInfo(site.base_url, KIND, NAME), news=news, publications=dedupe(pubs),
+                          warnings=warnings)
     if profile is not None:
         records.profile = profile
     return records
 
 
-def script_data_publications(site: Site) -> list[Publication]:
+def script_data_publications(site: Site) -> tuple[list[Publication], list[str]]:
     """Publications of a page that fills its list in the browser: the BibTeX files its own
-    scripts fetch (relative URLs resolve against the page, as `fetch()` does)."""
-    from . import parse_bytes  # the registry imports this module
+    scripts fetch (relative URLs resolve against the page, as `fetch()` does).
 
-    pubs: list[Publication] = []
+    When the page's scripts cannot be read (a checkout without its code), the BibTeX
+    files beside the page are read instead: in its folder or a direct sub-folder.
+    """
+    data_urls: list[str] = []
+    pending = missing = False
     for src in _SCRIPT_SRC.findall(site.entry.text):
         script_url = site.resolve(src)
         if not script_url.startswith(site.entry.url.split(":", 1)[0]) or "//" in src and not src.startswith("/"):
             continue  # CDN libraries are not the page's own code
         script = site.get(script_url)
-        for data_ref in _DATA_FILE.findall(script.text) if script is not None else ():
-            data = site.get(site.resolve(data_ref))
-            if data is not None:
-                pubs += parse_bytes(data.url, data.body, data.content_type, base_url=site.base_url).publications
-    return pubs
+        pending |= script is None and Wish(script_url) not in site.fetched
+        missing |= script is None and Wish(script_url) in site.fetched
+        data_urls += [site.resolve(ref) for ref in _DATA_FILE.findall(script.text)] if script is not None else []
+    if not data_urls and missing and not pending:
+        data_urls = _bibtex_beside(site)
+    pubs: list[Publication] = []
+    warnings: list[str] = []
+    for url in dict.fromkeys(data_urls):
+        data = site.get(url)
+        if data is not None:
+            found, problems = read_bibtex(data.text, site.public_url_of(data))
+            pubs += found
+            warnings += problems
+    return pubs, warnings
+
+
+def _bibtex_beside(site: Site, max_folders: int = 12) -> list[str]:
+    """The .bib files in the entry's folder and its direct sub-folders (not hidden ones)."""
+    folder = site.entry.url.rsplit("/", 1)[0] + "/"
+    entries = list(site.listing(folder) or ())
+    sub_folders = [e for e in entries if e.endswith("/") and not e.rstrip("/").rsplit("/", 1)[-1].startswith(".")]
+    for sub in sub_folders[:max_folders]:
+        entries += site.listing(sub) or ()
+    return [e for e in entries if e.lower().endswith(".bib")]
