@@ -10,6 +10,7 @@ links; relative file names (`pdf={paper.pdf}`) are files under the site's
 """
 from __future__ import annotations
 
+import logging
 import re
 from functools import cache
 from urllib.parse import urljoin, urlsplit
@@ -29,6 +30,10 @@ from .site import Resource, Site
 
 NAME = "bibtex"
 KIND = "listing"
+
+# bibtexparser logs each broken block; the records carry them as warnings already, so
+# without a configured logging setup they must not also reach stderr (Python's last resort).
+logging.getLogger("bibtexparser").addHandler(logging.NullHandler())
 
 _ENTRY_START = re.compile(r"^\s*@(?:article|inproceedings|incollection|misc|book|phdthesis|mastersthesis|"
                           r"techreport|unpublished|conference|online|report|thesis|inbook|proceedings)\s*[{(]",
@@ -65,7 +70,8 @@ def read_bibtex(text: str, url: str, file_base: str | None = None) -> tuple[list
     `file_base` is where relative file names in `pdf`/`slides`/... live; by default the
     site's `assets/pdf/` for a file in `_bibliography/` (al-folio), else the file's folder.
     """
-    _, text = split_front_matter(text)  # Jekyll front matter ("---\n---") before the entries
+    _, body = split_front_matter(text)  # Jekyll front matter ("---\n---") before the entries
+    text = "\n" * text[:len(text) - len(body)].count("\n") + body  # blank lines keep line numbers
     library = bibtexparser.parse_string(text, append_middleware=[NormalizeFieldKeys()])
     if file_base is None:
         path = urlsplit(url).path
@@ -91,8 +97,9 @@ def read_bibtex(text: str, url: str, file_base: str | None = None) -> tuple[list
 
 
 def _error_text(block: ParsingFailedBlock) -> str:
-    first = (str(block.error).strip().splitlines() or [type(block.error).__name__])
-    return " ".join(first[:2])
+    """The parser's reason in one line ("Unexpected block start: `@misc`. ...")."""
+    reason = getattr(block.error, "abort_reason", None) or str(block.error) or type(block.error).__name__
+    return " ".join(reason.split())
 
 
 def entry_publication(entry: Entry, file_base: str) -> Publication | None:
