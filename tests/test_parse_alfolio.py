@@ -93,7 +93,8 @@ def test_detection_keeps_other_jekyll_themes_out():
     page = b"---\nlayout: page\ntitle: Research\nnav: true\n---\nText."
     academicpages = b"---\npermalink: /\ntitle: About me\nauthor_profile: true\n---\nHello."
     minima = b"---\nlayout: page\ntitle: About\npermalink: /about/\n---\nHello."
-    detect = lambda body: detect_format(Resource("https://x.github.io/_pages/p.md", body, "text/markdown")).name  # noqa: E731
+    def detect(body: bytes) -> str:
+        return detect_format(Resource("https://x.github.io/_pages/p.md", body, "text/markdown")).name
     assert (detect(about), detect(page)) == ("alfolio", "alfolio")
     assert (detect(academicpages), detect(minima)) == ("generic", "generic")
     footer = b'<html><body><footer>Powered by <a href="https://github.com/alshedivat/al-folio">al-folio</a></footer>'
@@ -119,3 +120,45 @@ def test_built_site_over_http_fetches_the_publications_page():
     assert "/publications/" in requests
     assert len(records.publications) == 5
     assert records.publications[-1].links["pdf"].startswith(base + "assets/pdf/")
+
+
+NEWER_ITEM = """<html><head><meta name="author" content="Ada Lovelace"></head><body>
+<div class="publications"><h2>selected publications</h2><ol class="bibliography"><li><div class="row">
+<div class="col col-sm-2 abbr"><abbr class="badge rounded w-100">ICML</abbr></div>
+<div id="lovelace2024" class="col-sm-8">
+  <div class="title">Analytical Engines Considered Helpful</div>
+  <div class="author"><em>Ada Lovelace</em>, <a href="https://babbage.org">Charles Babbage</a>, and
+    <span class="more-authors" title="click to view 2 more authors" onclick="var element = $(this);
+      var more_authors_text = element.text() == '2 more authors' ? 'Mary O\\'Brien, Alan Turing' : '2 more authors';"
+    >2 more authors</span></div>
+  <div class="periodical"><em>In Proceedings of the 41st International Conference on Machine Learning</em>,
+    Jul 2024</div>
+  <div class="links">
+    <a class="abstract btn btn-sm z-depth-0" role="button">Abs</a>
+    <a href="http://arxiv.org/abs/2401.00001" class="btn btn-sm z-depth-0" role="button">arXiv</a>
+    <a class="bibtex btn btn-sm z-depth-0" role="button">Bib</a>
+    <a href="https://proceedings.mlr.press/v235/a.html" class="btn btn-sm z-depth-0" role="button">HTML</a>
+    <a href="/assets/pdf/engines.pdf" class="btn btn-sm z-depth-0" role="button">PDF</a>
+    <a href="https://engines.example.org/" class="btn btn-sm z-depth-0" role="button">Website</a>
+  </div>
+  <div class="abstract hidden"><p>We consider engines.</p></div>
+  <div class="bibtex hidden"><figure class="highlight"><pre><code class="language-bibtex"><span
+    class="nc">@inproceedings</span>{<span class="nl">lovelace2024</span>,
+  <span class="na">title</span> <span class="p">=</span> <span class="s">{Analytical Engines Considered Helpful}</span>,
+  <span class="na">doi</span> <span class="p">=</span> <span class="s">{10.1000/XYZ.123}</span>
+}</code></pre></figure></div>
+</div></div></li></ol></div>
+<footer>Powered by <a href="https://github.com/alshedivat/al-folio">al-folio</a></footer></body></html>"""
+
+
+def test_built_item_of_a_newer_al_folio_with_bibtex_shown():
+    records = parse_resource(Resource("https://ada.example.org/", NEWER_ITEM.encode(), "text/html"))
+    assert records.source.format == "alfolio"
+    (pub,) = records.publications
+    assert pub.authors == ["Ada Lovelace", "Charles Babbage", "Mary O'Brien", "Alan Turing"]
+    assert (pub.venue, pub.year) == ("Proceedings of the 41st International Conference on Machine Learning", 2024)
+    assert pub.links == {"arxiv": "http://arxiv.org/abs/2401.00001",
+                         "paper": "https://proceedings.mlr.press/v235/a.html",
+                         "pdf": "https://ada.example.org/assets/pdf/engines.pdf",
+                         "project": "https://engines.example.org/"}
+    assert pub.ids == {"arxiv": "2401.00001", "doi": "10.1000/xyz.123"}  # the DOI only the BibTeX block shows

@@ -248,8 +248,9 @@ def built_publications(root: HtmlElement, base_url: str) -> list[tuple[str, Publ
     return out
 
 
-def _first(el: HtmlElement, css_class: str) -> HtmlElement | None:
-    found = el.xpath(f".//*[contains(concat(' ', normalize-space(@class), ' '), ' {css_class} ')]")
+def _first(el: HtmlElement, css_class: str, tag: str = "*") -> HtmlElement | None:
+    """The first descendant with the class (and tag): `div.bibtex` is not the "Bib" button."""
+    found = el.xpath(f".//{tag}[contains(concat(' ', normalize-space(@class), ' '), ' {css_class} ')]")
     return found[0] if found else None
 
 
@@ -264,8 +265,8 @@ def built_item(li: HtmlElement, base_url: str) -> Publication | None:
         em = periodical.find(".//em")
         venue = text_of(em) if em is not None else ""
         pub.venue = _IN_VENUE.sub("", venue) or None
-        rest = text_of(periodical)[len(venue):] if venue and text_of(periodical).startswith(venue) else text_of(periodical)
-        pub.year = year_of(rest)
+        # the year after the venue, not a number inside it ("arXiv:2012.01234")
+        pub.year = year_of(text_of(periodical).replace(venue, "", 1) if venue else text_of(periodical))
     if pub.year is None:
         heading = li.getparent().getprevious() if li.getparent() is not None else None
         pub.year = year_of(text_of(heading)) if heading is not None and heading.tag == "h2" else None
@@ -279,7 +280,7 @@ def built_item(li: HtmlElement, base_url: str) -> Publication | None:
         value = next(iter(li.xpath(f".//@{attr}")), None)
         if value and kind not in pub.ids:
             pub.ids[kind] = str(value).strip().lower()
-    bibtex = _first(li, "bibtex")
+    bibtex = _first(li, "bibtex", "div")
     if bibtex is not None:  # `bibtex_show`: the entry's own BibTeX, the surest ids
         shown, _ = read_bibtex(text_of(bibtex), base_url)
         for kind, value in (shown[0].ids if shown else {}).items():
