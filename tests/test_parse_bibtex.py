@@ -152,3 +152,9 @@ def test_script_loaded_bibtex_over_http_follows_the_script(tmp_path):
     _check_azhou(records, case.expected["publications"])
     assert "/js/loader.js" in requests and "/input/papers.bib" in requests
     assert "/input/old.bib" not in requests
+
+
+def test_empty_front_matter_ends_at_its_own_closing_line():
+    text = "---\n---\n@misc{a, title={First}, abstract={A list:\n--- one\n--- two}}\n@misc{b, title={Second}}\n"
+    records = parse_bytes("https://example.org/_bibliography/papers.bib", text.encode())
+    assert [p.title for p in records.publications] == ["First", "Second"]

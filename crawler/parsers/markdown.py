@@ -20,7 +20,8 @@ from ..text import strip_html_comments, strip_liquid
 from .html import parse_html
 from .site import Resource, Site
 
-_FRONT_MATTER = re.compile(r"\A\ufeff?(---|\+\+\+)[ \t]*\r?\n(.*?)\r?\n\1[ \t]*(?:\r?\n|\Z)", re.S)
+# The block may be empty ("---\n---", Jekyll's marker for "process this file").
+_FRONT_MATTER = re.compile(r"\A\ufeff?(---|\+\+\+)[ \t]*\r?\n(?:(.*?)\r?\n)??\1[ \t]*(?:\r?\n|\Z)", re.S)
 _INCLUDE_RELATIVE = re.compile(r"\{%-?\s*include_relative\s+([^\s%]+)[^%]*-?%\}")
 _KRAMDOWN_IAL = re.compile(r"^\s*\{:[^}\n]*\}\s*$|\{:[^}\n]*\}", re.M)
 _MD = MarkdownIt("commonmark", {"html": True, "linkify": False, "typographer": False}).enable("table")
@@ -49,7 +50,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     m = _FRONT_MATTER.match(text)
     if not m:
         return {}, text
-    raw = m.group(2)
+    raw = m.group(2) or ""
     data: Any
     if m.group(1) == "+++":
         try:
