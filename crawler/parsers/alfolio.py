@@ -18,9 +18,11 @@ are publications too, with the venue from the parenthesis after the name.
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
+import lxml.etree
 import lxml.html
 from lxml.html import HtmlElement
 
@@ -262,8 +264,14 @@ def built_publications(root: HtmlElement, base_url: str) -> list[tuple[str, Publ
 
 def _first(el: HtmlElement, css_class: str, tag: str = "*") -> HtmlElement | None:
     """The first descendant with the class (and tag): `div.bibtex` is not the "Bib" button."""
-    found = el.xpath(f".//{tag}[contains(concat(' ', normalize-space(@class), ' '), ' {css_class} ')]")
+    found = _class_xpath(css_class, tag)(el)
     return found[0] if found else None
+
+
+@cache
+def _class_xpath(css_class: str, tag: str) -> lxml.etree.XPath:
+    """Compiled once: every rendered paper asks for the same five classes."""
+    return lxml.etree.XPath(f".//{tag}[contains(concat(' ', normalize-space(@class), ' '), ' {css_class} ')]")
 
 
 def built_item(li: HtmlElement, base_url: str) -> Publication | None:
