@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from ..records import PageRecords, SourceInfo
-from . import alfolio, arxiv, barron, bibtex, dblp, generic, hugo, openalex, orcid, scholar, scholarfeed, semanticscholar
+from . import arxiv, barron, dblp, generic, hugo, openalex, orcid, scholar, scholarfeed, semanticscholar
+from . import alfolio, bibtex
 from .site import MAX_ROUNDS, Fetched, ParseError, Resource, Site, Wish, extraction, run_extraction
 
 log = logging.getLogger(__name__)
@@ -38,8 +39,10 @@ def _format(module: ModuleType) -> Format:
 
 #: Most specific first; the generic fallback last.
 FORMATS: tuple[Format, ...] = tuple(_format(m) for m in (
-    scholar, dblp, arxiv, openalex, semanticscholar, orcid, scholarfeed, bibtex,
-    barron, hugo, alfolio,
+    scholar, dblp, arxiv, openalex, semanticscholar, orcid, scholarfeed,
+    bibtex,
+    barron, hugo,
+    alfolio,
     generic,
 ))
 _BY_NAME = {f.name: f for f in FORMATS}

@@ -7,8 +7,7 @@ have the shape of one (a title plus authors, a venue, a year or links). Sub-head
 inherit their parent's kind unless their own title says otherwise ("Talks").
 
 Pages that render their publication list in the browser (a "Loading..." placeholder
-filled by a script from a BibTeX file) are read from that data file, parsed by whichever
-registered format claims it.
+filled by a script from a BibTeX file) are read from that data file by bibtex.py.
 """
 from __future__ import annotations
 
