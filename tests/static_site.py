@@ -20,7 +20,7 @@ def serve_folder(folder: Path) -> Iterator[tuple[str, list[str]]]:
     with autoindex pages for folders as a plain static web server gives them."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(folder)))
     server.requests = []  # type: ignore[attr-defined]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_port}/", server.requests  # type: ignore[attr-defined]
     finally:
