@@ -158,3 +158,12 @@ def test_empty_front_matter_ends_at_its_own_closing_line():
     text = "---\n---\n@misc{a, title={First}, abstract={A list:\n--- one\n--- two}}\n@misc{b, title={Second}}\n"
     records = parse_bytes("https://example.org/_bibliography/papers.bib", text.encode())
     assert [p.title for p in records.publications] == ["First", "Second"]
+
+
+def test_dates_from_month_names_numbers_and_biblatex_date():
+    text = b"""@misc{a, title={A}, year={2020}, month={3}}
+@misc{b, title={B}, date={2021-05-04}}
+@misc{c, title={C}, year=2019, month=dec}
+@misc{d, title={D}, year={2019}, month={13}}"""
+    pubs = parse_bytes("https://example.org/p.bib", text).publications
+    assert [(p.year, p.date) for p in pubs] == [(2020, "2020-03"), (2021, "2021-05-04"), (2019, "2019-12"), (2019, None)]

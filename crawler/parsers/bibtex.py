@@ -112,7 +112,7 @@ def entry_publication(entry: Entry, file_base: str) -> Publication | None:
     venue = next((v for key in _VENUE_FIELDS if (v := latex_text(fields.get(key, "")))), None)
     year_match = re.search(r"(?:19|20)\d\d", fields.get("year") or fields.get("date") or "")
     year = int(year_match.group(0)) if year_match else None
-    date = normalise_date(f"{fields.get('month', '')} {year}") if year and fields.get("month") else None
+    date = _date_of(fields, year)
     arxiv = _arxiv_of(fields, venue)
     links: dict[str, str] = {}
     if arxiv:
@@ -129,8 +129,20 @@ def entry_publication(entry: Entry, file_base: str) -> Publication | None:
     if fields.get("doi", "").strip():
         links.setdefault("doi", fields["doi"].strip())
     ids = paper_ids(doi_text=fields.get("doi"), arxiv_text=arxiv)
-    return Publication(title=title, authors=authors, venue=venue, year=year, links=links, ids=ids,
-                       date=date if date and len(date) > 4 else None)
+    return Publication(title=title, authors=authors, venue=venue, year=year, links=links, ids=ids, date=date)
+
+
+def _date_of(fields: dict[str, str], year: int | None) -> str | None:
+    """The ISO date when the entry gives more than a year: biblatex `date`, or `month`
+    as a name (`jul`, `{July}`) or a number."""
+    month = fields.get("month", "").strip()
+    if fields.get("date"):
+        date = normalise_date(fields["date"])
+    elif year and month.isdigit():
+        date = f"{year}-{int(month):02d}" if 1 <= int(month) <= 12 else None
+    else:
+        date = normalise_date(f"{month} {year}") if year and month else None
+    return date if date and len(date) > 4 else None
 
 
 def _arxiv_of(fields: dict[str, str], venue: str | None) -> str | None:
