@@ -170,10 +170,12 @@ class GuardedResolver(AbstractResolver):
                 refused.append(why)
             else:
                 vetted.append(answer)
-        if refused:
-            log.warning("webhook host %s: ignored %s", host, "; ".join(refused))
         if not vetted:
-            raise AddressRefused(f"{host} resolves to {'; '.join(refused) or 'no address'}")
+            raise AddressRefused(f"{host} resolves only to refused addresses: {'; '.join(refused)}"
+                                 if refused else f"{host} resolves to no address")
+        if refused:
+            log.warning("webhook host %s: connecting only to %s; %s", host,
+                        ", ".join(a["host"] for a in vetted), "; ".join(refused))
         return vetted
 
     async def close(self) -> None:
