@@ -46,6 +46,8 @@ class Receiver:
         self.script: list[int] = []
         self.default_status = 200
         self.delay_s = 0.0
+        self.error_body_size = 0                    # >0: error answers carry this many bytes
+        self.unsent_bodies = 0                      # answers the client stopped reading
         self.received: list[dict[str, Any]] = []    # verified: path, headers, payload
         self.rejected: list[str] = []               # why a request failed verification
         self.other_hits: list[str] = []             # requests to paths without a secret (redirect targets)
@@ -104,11 +106,13 @@ class Receiver:
                     if 300 <= status < 400:
                         self.send_header("Location", "/elsewhere")
                     body = b"" if status in (204, 304) else b"receiver says no" if status >= 300 else b"ok"
+                    if status >= 300 and receiver.error_body_size:
+                        body = b"x" * receiver.error_body_size
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
                     self.wfile.write(body)
                 except (BrokenPipeError, ConnectionResetError):
-                    pass   # the client timed out and left
+                    receiver.unsent_bodies += 1   # the client left: timed out, or read enough
 
         return Handler
 
@@ -423,3 +427,123 @@ def test_connection_goes_only_to_the_vetted_addresses_of_the_name(store: Store, 
         assert receiver.ids() == [event.id] and decoy.received == decoy.other_hits == []
     finally:
         decoy.close()
+
+
+def test_only_the_head_of_a_large_error_body_is_read(store: Store, receiver: Receiver) -> None:
+    store.upsert_endpoints([EndpointSpec("hook", receiver.url("/hook"), SECRET)])
+    added_papers(store, "alice", ["A paper answered with a flood"])
+    receiver.script, receiver.error_body_size = [500], 64 * 1024 * 1024
+
+    assert drain(store, T0 + timedelta(seconds=1), allow_cidrs=LOOPBACK) == 1
+    [row] = deliveries(store)
+    assert row.last_status == 500 and len(row.last_error) < 300
+    deadline = time.monotonic() + 5
+    while not receiver.unsent_bodies and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert receiver.unsent_bodies == 1        # the connection was dropped, not drained
+
+
+def test_run_delivers_until_stopped(store: Store, receiver: Receiver) -> None:
+    store.upsert_endpoints([EndpointSpec("hook", receiver.url("/hook"), SECRET)])
+    events = added_papers(store, "alice", ["Run paper one", "Run paper two on sets"])
+
+    async def go() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(Dispatcher(store, allow_cidrs=LOOPBACK).run(stop, poll_s=0.02))
+        for _ in range(200):
+            if len(receiver.received) == len(events):
+                break
+            await asyncio.sleep(0.01)
+        stop.set()
+        await asyncio.wait_for(task, 2)
+
+    asyncio.run(go())
+    assert receiver.ids() == [e.id for e in events]
+
+
+# -- secrets ------------------------------------------------------------------------------------
+
+
+def test_secrets_appear_in_no_repr_log_error_or_output(store: Store, receiver: Receiver, db_url: str,
+                                                       caplog: pytest.LogCaptureFixture,
+                                                       capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    caplog.set_level(logging.DEBUG)
+    secrets = (SECRET, SECRET.removeprefix("whsec_"), OTHER_SECRET.removeprefix("whsec_"))
+    store.upsert_endpoints([EndpointSpec("ok", receiver.url("/ok"), SECRET),
+                            EndpointSpec("gone", receiver.url("/gone", OTHER_SECRET), OTHER_SECRET),
+                            EndpointSpec("private", "http://10.0.0.7/hook", SECRET)])
+    added_papers(store, "alice", ["A paper with secrets around"])
+    receiver.script = [410]   # whichever endpoint comes first is gone; the other gets 200
+
+    async def go() -> list[str]:
+        async with Dispatcher(store, allow_cidrs=LOOPBACK) as d:
+            claimed = store.claim_deliveries(T0, 10)
+            shown = [repr(claimed), repr(d), str(claimed)]
+            await d.drain(T0 + timedelta(minutes=2))   # after the claim's lease expired
+            return shown
+
+    shown = asyncio.run(go())
+    assert {r.state for r in deliveries(store)} == {"pending", "delivered"}
+    monkeypatch.setenv("PROFILESYNC_WEBHOOK_SECRET", SECRET)
+    assert cli.main(["webhooks", "test", receiver.url("/ok"), "--allow-cidr", "127.0.0.0/8"]) == 0
+    assert cli.main(["webhooks", "test", "http://10.0.0.7/", "--secret", SECRET]) == 1
+    assert cli.main(["webhooks", "test", receiver.url("/ok"), "--secret", "whsec_!!" + SECRET[6:]]) == 2
+    out = capsys.readouterr()
+
+    texts = shown + [out.out, out.err] + [r.getMessage() for r in caplog.records]
+    texts += [r.last_error or "" for r in deliveries(store)]
+    texts += [endpoint_row(store, "gone").disabled_reason or "", endpoint_row(store, "ok").disabled_reason or ""]
+    assert len(caplog.records) >= 2 and "HTTP 200" in out.out and "refused" in out.out
+    for text in texts:
+        for secret in secrets:
+            assert secret not in text
+
+
+# -- the CLI ------------------------------------------------------------------------------------
+
+
+def test_cli_webhooks_test_reports_the_outcome(receiver: Receiver, capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    url = receiver.url("/cli")
+    assert cli.main(["webhooks", "test", url, "--secret", SECRET, "--allow-cidr", "127.0.0.0/8"]) == 0
+    [got] = receiver.received
+    assert got["payload"]["type"] == "webhook.test" and got["headers"]["webhook-id"] == got["payload"]["id"]
+    assert f"{got['payload']['id']} to {url}: HTTP 200 in " in capsys.readouterr().out
+
+    receiver.script = [500]
+    assert cli.main(["webhooks", "test", url, "--secret", SECRET, "--allow-cidr", "127.0.0.0/8"]) == 1
+    assert f"{url}: HTTP 500" in capsys.readouterr().out
+
+    assert cli.main(["webhooks", "test", url, "--secret", SECRET]) == 1        # no allow_cidrs: refused
+    assert "refused: 127.0.0.1 is loopback" in capsys.readouterr().out
+    assert len(receiver.received) == 2
+
+    monkeypatch.delenv("PROFILESYNC_WEBHOOK_SECRET", raising=False)
+    assert cli.main(["webhooks", "test", url]) == 2
+    assert cli.main(["webhooks", "test", url, "--secret", SECRET, "--allow-cidr", "localhost"]) == 2
+    assert "not an IP network" in capsys.readouterr().err
+
+
+def test_cli_replay_since_an_event_or_a_time(store: Store, db_url: str, receiver: Receiver,
+                                            capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    store.upsert_endpoints([EndpointSpec("hook", receiver.url("/hook"), SECRET)])
+    events = added_papers(store, "alice", ["Replay one", "Replay two on loops", "Replay three on knots"])
+    assert sum(drain_all(store, T0 + timedelta(seconds=1), allow_cidrs=LOOPBACK)) == 3
+
+    monkeypatch.setenv("PROFILESYNC_DB", db_url)
+    assert cli.main(["webhooks", "replay", "--dead"]) == 0
+    assert capsys.readouterr().out.strip() == "re-queued 0 dead deliveries"
+    assert cli.main(["webhooks", "replay", "--since", events[0].id]) == 0
+    assert capsys.readouterr().out.strip() == "re-queued 2 deliveries"
+    assert sum(drain_all(store, datetime.now(UTC) + timedelta(seconds=1), allow_cidrs=LOOPBACK)) == 2
+    assert receiver.ids() == [e.id for e in events] + [e.id for e in events[1:]]
+
+    assert cli.main(["webhooks", "replay", "--since", (T0 - timedelta(hours=1)).isoformat()]) == 0
+    assert capsys.readouterr().out.strip() == "re-queued 3 deliveries"
+    assert cli.main(["webhooks", "replay", "--since", "evt_NOSUCHEVENT"]) == 2
+    assert cli.main(["webhooks", "replay", "--since", "last tuesday"]) == 2
+    monkeypatch.delenv("PROFILESYNC_DB")
+    assert cli.main(["webhooks", "replay"]) == 2
+    assert "PROFILESYNC_DB" in capsys.readouterr().err
