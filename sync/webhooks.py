@@ -228,7 +228,12 @@ def _check_target(url: str, allow: Sequence[IPNetwork]) -> str | None:
     try:
         return refusal(parsed.raw_host, allow)
     except ValueError:
+        pass
+    try:   # "127.1", "2130706433": names the C resolver would read as IPv4 addresses
+        socket.inet_aton(parsed.raw_host)
+    except OSError:
         return None   # a name: the resolver vets its addresses
+    return f"{parsed.raw_host} is an IPv4 address in a non-canonical form"
 
 
 async def post_event(session: aiohttp.ClientSession, url: str, secret: str, event: Event, *,
@@ -374,8 +379,12 @@ class Dispatcher:
             await self.aclose()
 
     async def _deliver(self, session: aiohttp.ClientSession, d: Delivery, now: datetime) -> None:
-        outcome = await post_event(session, d.endpoint.url, d.endpoint.secret, d.event, allow=self.allow,
-                                   timeout_s=self.timeout_s)
+        try:
+            outcome = await post_event(session, d.endpoint.url, d.endpoint.secret, d.event, allow=self.allow,
+                                       timeout_s=self.timeout_s)
+        except Exception as exc:   # a surprise from one endpoint must not cost the others their records
+            log.exception("unexpected error delivering to endpoint %s", d.endpoint.id)
+            outcome = Outcome(None, f"{display_url(d.endpoint.url)}: {type(exc).__name__}: {exc}", 0.0)
         await asyncio.to_thread(self._record, d, outcome, now)
 
     def _record(self, d: Delivery, outcome: Outcome, now: datetime) -> None:

@@ -384,7 +384,8 @@ def test_loopback_receiver_refused_without_allow_cidrs_and_reached_with_it(store
 
 
 @pytest.mark.parametrize("url", ["http://10.1.2.3/hook", "http://169.254.169.254/latest/meta-data/",
-                                 "http://[64:ff9b::a9fe:a9fe]/", "http://[::]:8080/", "ftp://127.0.0.1/x"])
+                                 "http://[64:ff9b::a9fe:a9fe]/", "http://[::]:8080/", "ftp://127.0.0.1/x",
+                                 "http://127.1:8080/", "http://2130706433/"])
 def test_refused_targets_are_never_contacted(store: Store, url: str) -> None:
     store.upsert_endpoints([EndpointSpec("hook", url, SECRET)])
     added_papers(store, "alice", ["A paper for the metadata service"])
@@ -498,6 +499,12 @@ def test_secrets_appear_in_no_repr_log_error_or_output(store: Store, receiver: R
     for text in texts:
         for secret in secrets:
             assert secret not in text
+
+
+def test_urls_are_shown_without_credentials_or_query() -> None:
+    shown = webhooks.display_url("https://user:hunter2@hooks.example.org:8443/in/T0K3N?sig=abc#frag")
+    assert shown == "https://hooks.example.org:8443/in/T0K3N?..."
+    assert webhooks.display_url("https://hooks.example.org/in") == "https://hooks.example.org/in"
 
 
 # -- the CLI ------------------------------------------------------------------------------------
