@@ -323,11 +323,11 @@ def test_redirects_are_failures_and_not_followed(store: Store, receiver: Receive
 def test_timeout_is_a_failed_attempt(store: Store, receiver: Receiver) -> None:
     store.upsert_endpoints([EndpointSpec("hook", receiver.url("/slow"), SECRET)])
     added_papers(store, "alice", ["A slow paper"])
-    receiver.delay_s = 1.0
+    receiver.delay_s = 5.0
 
     started = time.monotonic()
     assert drain(store, T0 + timedelta(seconds=1), allow_cidrs=LOOPBACK, timeout_s=0.2) == 1
-    assert time.monotonic() - started < 0.9
+    assert time.monotonic() - started < 4   # gave up long before the answer
     [row] = deliveries(store)
     assert (row.state, row.last_status, row.attempts) == ("pending", None, 1)
     assert "no response within 0.2 s" in row.last_error and "/slow" in row.last_error
@@ -389,10 +389,10 @@ def test_loopback_receiver_refused_without_allow_cidrs_and_reached_with_it(store
 def test_refused_targets_are_never_contacted(store: Store, url: str) -> None:
     store.upsert_endpoints([EndpointSpec("hook", url, SECRET)])
     added_papers(store, "alice", ["A paper for the metadata service"])
-    started = time.monotonic()
     assert drain(store, T0 + timedelta(seconds=1), allow_cidrs=LOOPBACK) == 1
-    assert time.monotonic() - started < 1            # refused before any connection attempt
     [row] = deliveries(store)
+    # "refused:" is the guard's verdict before any request; a connection attempt would
+    # fail as "cannot connect" or time out instead.
     assert row.state == "pending" and row.last_error.startswith(f"{webhooks.display_url(url)}: refused: ")
 
 
@@ -451,12 +451,11 @@ def test_run_delivers_until_stopped(store: Store, receiver: Receiver) -> None:
     async def go() -> None:
         stop = asyncio.Event()
         task = asyncio.create_task(Dispatcher(store, allow_cidrs=LOOPBACK).run(stop, poll_s=0.02))
-        for _ in range(200):
-            if len(receiver.received) == len(events):
-                break
+        deadline = time.monotonic() + 10
+        while len(receiver.received) < len(events) and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
         stop.set()
-        await asyncio.wait_for(task, 2)
+        await asyncio.wait_for(task, 5)
 
     asyncio.run(go())
     assert receiver.ids() == [e.id for e in events]
