@@ -102,7 +102,7 @@ def cmd_webhooks_replay(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def add_webhooks_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_webhooks_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     hooks = commands.add_parser("webhooks", help="test a webhook receiver, replay deliveries")
     sub = hooks.add_subparsers(dest="webhooks_command", required=True, metavar="ACTION")
     p = sub.add_parser("test", help="send a signed webhook.test event to URL and print the outcome")
