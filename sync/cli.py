@@ -7,9 +7,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sync.logs import configure_logging
+
+if TYPE_CHECKING:
+    from storage.store import Store
+    from sync.config import Config
+    from sync.run import SyncReport
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -43,6 +50,161 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ------------------------------------------------------------------ shared: database and config
+
+
+def database_url(arg: str | None, config_db: str | None = None) -> str:
+    """`--db`, else $PROFILESYNC_DB, else the config's `database`, else a SQLite file in
+    the user's data directory."""
+    import os
+
+    from platformdirs import user_data_dir
+
+    url = arg or os.environ.get("PROFILESYNC_DB") or config_db
+    if url:
+        return url
+    return "sqlite:///" + os.path.join(user_data_dir("profilesync", appauthor=False), "profilesync.db")
+
+
+def config_path(arg: str | None) -> str | None:
+    import os
+
+    return arg or os.environ.get("PROFILESYNC_CONFIG") or None
+
+
+def load_config_or_exit(path: str) -> "Config":
+    from sync.config import ConfigError, load_config
+
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def open_store(url: str) -> "Store":
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from storage.store import Store
+
+    try:
+        return Store.open(url)
+    except (SQLAlchemyError, OSError, ValueError) as exc:
+        raise UsageError(f"cannot open the database {redact_db_url(url)}: {str(exc).splitlines()[0]}") from None
+
+
+def redact_db_url(url: str) -> str:
+    """A database URL without its password, for messages."""
+    import re
+
+    return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", url)
+
+
+# ------------------------------------------------------------------ crawl
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from crawler.crawl import CrawlSettings, make_runner, run_reactor
+    from sync.config import Config, ConfigError, adhoc_profile, api_keys, profile_specs
+    from sync.run import sync_once
+
+    path = config_path(args.config)
+    if path is None and not args.url:
+        raise UsageError("nothing to crawl: give --config FILE (or set PROFILESYNC_CONFIG) or --url URL")
+    config = load_config_or_exit(path) if path else Config()
+    if args.url:
+        try:
+            specs = [adhoc_profile(u if "://" in u else Path(u).resolve().as_uri()) for u in args.url]
+        except ConfigError as exc:
+            raise UsageError(str(exc)) from None
+    else:
+        specs = profile_specs(config)
+        if args.profile:
+            unknown = sorted(set(args.profile) - {s.id for s in specs})
+            if unknown:
+                raise UsageError(f"{path}: no profile {', '.join(map(repr, unknown))}")
+            specs = [s for s in specs if s.id in args.profile]
+    store = open_store(database_url(args.db, config.database))
+    try:
+        store.upsert_profiles(specs)
+        jobs = store.jobs([s.id for s in specs])
+        settings = CrawlSettings(**config.crawl.model_dump(exclude={"timeout", "delay"}),
+                                 timeout_s=config.crawl.timeout, delay_s=config.crawl.delay,
+                                 api_keys=api_keys(config))
+        with _CrawlProgress(len(jobs), enabled=not args.json and sys.stderr.isatty()) as progress:
+            report = run_reactor(lambda: sync_once(store, make_runner(settings), jobs, settings, progress.advance))
+        states = {src.url: src for p in store.profile_states() for src in p.sources}
+    finally:
+        store.close()
+    if args.json:
+        json.dump({"ok": not report.failed, "sources": [o.to_dict() for o in report.outcomes],
+                   "events": [e.to_dict() for e in report.events]}, sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        _print_crawl_report(report, states)
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+class _CrawlProgress:
+    """A rich progress bar on a terminal; nothing otherwise."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total, self.enabled = total, enabled
+        self._progress: Any = None
+
+    def __enter__(self) -> "_CrawlProgress":
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(TextColumn("syncing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                      console=Console(stderr=True), transient=True)
+            self._progress.start()
+            self._task = self._progress.add_task("sync", total=self.total)
+        return self
+
+    def advance(self, _: Any) -> None:
+        if self._progress is not None:
+            self._progress.advance(self._task)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def _print_crawl_report(report: "SyncReport", states: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from crawler.jobs import FetchStatus
+
+    console = Console(highlight=False)
+    table = Table(title="profilesync crawl", title_justify="left")
+    for column in ("source", "result", "records", "events", "detail"):
+        table.add_column(column, overflow="fold")
+    style = {FetchStatus.FETCHED: "green", FetchStatus.NOT_MODIFIED: "cyan", FetchStatus.UNCHANGED: "cyan",
+             FetchStatus.FAILED: "red"}
+    label = {FetchStatus.FETCHED: "fetched", FetchStatus.NOT_MODIFIED: "304", FetchStatus.UNCHANGED: "unchanged",
+             FetchStatus.FAILED: "failed"}
+    for o in report.outcomes:
+        held = states.get(o.url)
+        records = o.records if o.records is not None else (held.records if held else None)
+        detail = o.error or "; ".join(o.warnings)
+        table.add_row(o.url, f"[{style[o.status]}]{label[o.status]}[/]", "" if records is None else str(records),
+                      str(len(o.events)), detail)
+    console.print(table)
+    counts = ", ".join(f"{report.count(s)} {label[s]}" for s in FetchStatus if report.count(s))
+    console.print(f"{len(report.outcomes)} sources: {counts}; {len(report.events)} events")
+    for event in report.events:
+        data = event.data
+        what = data.get("title") or data.get("text") or data.get("error") or ""
+        changes = data.get("changes")
+        if changes:
+            what += " (" + ", ".join(f"{k}: {v[0]!r} -> {v[1]!r}" for k, v in changes.items()) + ")"
+        console.print(f"  {event.type:<17} {event.profile}: {what}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="profilesync", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (repeatable)")
@@ -53,14 +215,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base-url", help="the public URL the file is served at (resolves relative links)")
     p.add_argument("--format", help="skip detection and use this parser")
     p.set_defaults(func=cmd_parse)
+
+    p = commands.add_parser("crawl", help="sync the configured profiles (or --url sources) once")
+    p.add_argument("--config", help="the config file (default: $PROFILESYNC_CONFIG)")
+    p.add_argument("--db", help="database URL (default: $PROFILESYNC_DB, the config's, or SQLite in the data dir)")
+    p.add_argument("--url", action="append", metavar="URL", help="crawl this source as a profile of its own (repeatable)")
+    p.add_argument("--profile", action="append", metavar="ID", help="only this profile of the config (repeatable)")
+    p.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    p.set_defaults(func=cmd_crawl)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(args.verbose, structured=getattr(args, "log_json", False))
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
