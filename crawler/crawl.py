@@ -92,6 +92,7 @@ def scrapy_settings(settings: CrawlSettings) -> dict[str, Any]:
         "RETRY_ENABLED": settings.retries > 0,
         "RETRY_TIMES": settings.retries,
         "RETRY_HTTP_CODES": [429, 500, 502, 503, 504, 522, 524, 408],
+        "RETRY_GIVE_UP_LOG_LEVEL": "INFO",         # the source's result carries the reason
         "REDIRECT_MAX_TIMES": 5,
         "COOKIES_ENABLED": False,
         "HTTPCACHE_ENABLED": False,
@@ -167,6 +168,8 @@ def describe_exception(url: str, exc: BaseException, settings: CrawlSettings) ->
         if "redirect" in text:
             return FetchFailure(f"{url}: too many redirects (a redirect loop?)")
         return FetchFailure(f"{url}: request dropped: {text or type(exc).__name__}")
+    if isinstance(exc, FileNotFoundError):
+        return FetchFailure(f"{url}: no such file")
     if isinstance(exc, DownloadTimeoutError):
         return FetchFailure(f"{url}: timed out after {settings.timeout_s:g} s")
     if isinstance(exc, DownloadCancelledError) and "max size" in str(exc):
@@ -224,6 +227,8 @@ class SourceFetch:
         slot = download_slot(url)
         if slot:
             meta["download_slot"] = slot
+        if url.startswith("file:"):
+            meta["dont_retry"] = True   # a local file does not get better by asking again
         if (urlsplit(url).hostname or "") in HOST_LIMITS:
             meta["autothrottle_dont_adjust_delay"] = True  # the documented limit is the floor
         return Request(url, headers=headers, meta=meta, dont_filter=True)
@@ -235,6 +240,8 @@ class SourceFetch:
         else:
             try:
                 response = await self._download(self.request(url, conditional))
+            except FileNotFoundError:
+                return None   # a local site: the file is absent, as a 404 would say
             except Exception as exc:  # noqa: BLE001 - every download error fails the source
                 raise describe_exception(url, exc, self.settings) from None
             self.responses += 1

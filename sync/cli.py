@@ -134,7 +134,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
                                  api_keys=api_keys(config))
         with _CrawlProgress(len(jobs), enabled=not args.json and sys.stderr.isatty()) as progress:
             report = run_reactor(lambda: sync_once(store, make_runner(settings), jobs, settings, progress.advance))
-        states = {src.url: src for p in store.profile_states() for src in p.sources}
+        states = {src.url: (p.id, src) for p in store.profile_states() for src in p.sources}
     finally:
         store.close()
     if args.json:
@@ -181,18 +181,18 @@ def _print_crawl_report(report: "SyncReport", states: dict[str, Any]) -> None:
 
     console = Console(highlight=False)
     table = Table(title="profilesync crawl", title_justify="left")
-    for column in ("source", "result", "records", "events", "detail"):
+    for column in ("profile", "source", "result", "records", "events", "detail"):
         table.add_column(column, overflow="fold")
     style = {FetchStatus.FETCHED: "green", FetchStatus.NOT_MODIFIED: "cyan", FetchStatus.UNCHANGED: "cyan",
              FetchStatus.FAILED: "red"}
     label = {FetchStatus.FETCHED: "fetched", FetchStatus.NOT_MODIFIED: "304", FetchStatus.UNCHANGED: "unchanged",
              FetchStatus.FAILED: "failed"}
     for o in report.outcomes:
-        held = states.get(o.url)
+        profile, held = states.get(o.url, ("", None))
         records = o.records if o.records is not None else (held.records if held else None)
         detail = o.error or "; ".join(o.warnings)
-        table.add_row(o.url, f"[{style[o.status]}]{label[o.status]}[/]", "" if records is None else str(records),
-                      str(len(o.events)), detail)
+        table.add_row(profile, held.key if held else o.url, f"[{style[o.status]}]{label[o.status]}[/]",
+                      "" if records is None else str(records), str(len(o.events)), detail)
     console.print(table)
     counts = ", ".join(f"{report.count(s)} {label[s]}" for s in FetchStatus if report.count(s))
     console.print(f"{len(report.outcomes)} sources: {counts}; {len(report.events)} events")

@@ -32,7 +32,7 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$", re.I)
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
-def parse_duration(value: Any) -> float:
+def parse_duration(value: Any, allow_zero: bool = False) -> float:
     """`90s`, `30m`, `6h`, `1d`, `2w`, or a number of seconds."""
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 30m, 6h or 1d")
@@ -43,12 +43,13 @@ def parse_duration(value: Any) -> float:
         if not match:
             raise ValueError(f"{value!r} is not a duration such as 30m, 6h or 1d")
         seconds = float(match[1]) * _UNIT_S[(match[2] or "s").lower()]
-    if seconds <= 0:
+    if seconds < 0 or (seconds == 0 and not allow_zero):
         raise ValueError("a duration must be positive")
     return seconds
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+Pause = Annotated[float, BeforeValidator(lambda v: parse_duration(v, allow_zero=True))]
 
 
 class _Model(BaseModel):
@@ -62,7 +63,7 @@ class CrawlConfig(_Model):
     concurrency: int = Field(16, ge=1, le=512)
     per_host: int = Field(2, ge=1, le=64)             # requests in flight to one host
     github_io: int = Field(4, ge=1, le=64)            # in flight to all *.github.io sites together
-    delay: Duration = 0.0                             # minimum delay between requests to one host
+    delay: Pause = 0.0                             # minimum delay between requests to one host
     autothrottle: bool = True
     timeout: Duration = 30.0
     max_bytes: int = Field(5 * 1024 * 1024, ge=1024)
