@@ -205,9 +205,29 @@ def _print_crawl_report(report: "SyncReport", states: dict[str, Any]) -> None:
         console.print(f"  {event.type:<17} {event.profile}: {what}")
 
 
+# ------------------------------------------------------------------ run (the daemon)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from crawler.crawl import run_reactor
+    from sync.daemon import Daemon, prepare
+
+    path = config_path(args.config)
+    if path is None:
+        raise UsageError("the daemon needs a config: give --config FILE or set PROFILESYNC_CONFIG")
+    config = load_config_or_exit(path)
+    store = open_store(database_url(args.db, config.database))
+    try:
+        prepare(config, store)
+        return int(run_reactor(lambda: Daemon(config, store).run()) or 0)
+    finally:
+        store.close()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="profilesync", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (repeatable)")
+    parser.add_argument("--log-json", action="store_true", help="structured logs: one JSON object a line")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = commands.add_parser("parse", help="parse a page (file or URL) and print its records as JSON")
@@ -223,13 +243,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", action="append", metavar="ID", help="only this profile of the config (repeatable)")
     p.add_argument("--json", action="store_true", help="print the outcome as JSON")
     p.set_defaults(func=cmd_crawl)
+
+    p = commands.add_parser("run", help="the daemon: sync on schedule, deliver webhooks, serve /healthz and /metrics")
+    p.add_argument("--config", help="the config file (default: $PROFILESYNC_CONFIG)")
+    p.add_argument("--db", help="database URL (default: $PROFILESYNC_DB, the config's, or SQLite in the data dir)")
+    p.set_defaults(func=cmd_run, default_verbosity=1)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    configure_logging(args.verbose, structured=getattr(args, "log_json", False))
+    configure_logging(args.verbose + getattr(args, "default_verbosity", 0), structured=args.log_json)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

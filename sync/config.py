@@ -169,6 +169,8 @@ class DaemonConfig(_Model):
     batch: int = Field(200, ge=1)         # sources claimed per tick
     listen: str = "127.0.0.1:9464"        # /healthz and /metrics; "" turns them off
     shutdown_grace: Duration = 30.0       # how long SIGTERM waits for in-flight syncs
+    poll: Duration = 1.0                  # how often the dispatcher looks for due deliveries
+    retry_base: Duration = 5.0            # first webhook retry after this; x4 per attempt, for ~3 days
 
 
 class Config(_Model):
