@@ -6,9 +6,12 @@ configuration or unreadable input.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sync.logs import configure_logging
@@ -222,6 +225,79 @@ def cmd_run(args: argparse.Namespace) -> int:
         return int(run_reactor(lambda: Daemon(config, store).run()) or 0)
     finally:
         store.close()
+# ---- webhooks: `profilesync webhooks test|replay` ------------------------------------------
+
+def _since(value: str | None) -> str | datetime | None:
+    """--since: an event id, or an ISO time (UTC unless it says otherwise)."""
+    if not value or value.startswith("evt_"):
+        return value
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--since {value!r} is neither an event id (evt_...) nor an ISO time") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def cmd_webhooks_test(args: argparse.Namespace) -> int:
+    from sync import webhooks
+
+    secret = args.secret or os.environ.get("PROFILESYNC_WEBHOOK_SECRET")
+    path = config_path(args.config)
+    if path:  # the endpoint's secret and the allowed networks come from the config
+        config = load_config_or_exit(path)
+        args.allow_cidr = [*args.allow_cidr, *config.allow_cidrs]
+        endpoint = next((w for w in config.webhooks if w.url == args.url), None)
+        if endpoint is not None and not secret:
+            secret = endpoint.secret.get_secret_value()
+    if not secret:
+        raise UsageError("no secret: pass --secret whsec_..., set PROFILESYNC_WEBHOOK_SECRET, "
+                         "or name an endpoint of --config")
+    try:
+        webhooks.secret_key(secret)
+        webhooks.parse_cidrs(args.allow_cidr)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    event, outcome = asyncio.run(webhooks.send_test_event(args.url, secret, allow_cidrs=args.allow_cidr,
+                                                          timeout_s=args.timeout))
+    took = f"{outcome.elapsed_s * 1000:.0f} ms"
+    if outcome.ok:
+        print(f"delivered {event.id} to {webhooks.display_url(args.url)}: HTTP {outcome.status} in {took}")
+        return EXIT_OK
+    print(f"failed {event.id} after {took}: {outcome.error}")
+    return EXIT_FAILED
+
+
+def cmd_webhooks_replay(args: argparse.Namespace) -> int:
+    store = open_store(database_url(args.db))
+    try:
+        count = store.replay(since=_since(args.since), dead_only=args.dead)
+    except KeyError as exc:
+        raise UsageError(str(exc.args[0])) from None
+    finally:
+        store.close()
+    print(f"re-queued {count} {'dead ' if args.dead else ''}deliver{'y' if count == 1 else 'ies'}")
+    return EXIT_OK
+
+
+def add_webhooks_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    hooks = commands.add_parser("webhooks", help="test a webhook receiver, replay deliveries")
+    sub = hooks.add_subparsers(dest="webhooks_command", required=True, metavar="ACTION")
+    p = sub.add_parser("test", help="send a signed webhook.test event to URL and print the outcome")
+    p.add_argument("url", metavar="URL")
+    p.add_argument("--secret", help="whsec_<base64> (better: env PROFILESYNC_WEBHOOK_SECRET, "
+                                    "which other users cannot read in the process list)")
+    p.add_argument("--allow-cidr", action="append", default=[], metavar="CIDR",
+                   help="allow a private target in this network (repeatable), e.g. 127.0.0.0/8")
+    p.add_argument("--timeout", type=float, default=15.0, metavar="SECONDS")
+    p.add_argument("--config", help="take the secret and allow_cidrs of this URL's endpoint in the config")
+    p.set_defaults(func=cmd_webhooks_test)
+    p = sub.add_parser("replay", help="queue deliveries again (same event ids) and print how many")
+    p.add_argument("--db", metavar="URL", help="database URL (default: env PROFILESYNC_DB)")
+    p.add_argument("--since", metavar="ID|TIME", help="only events after this event id, or since this ISO time")
+    p.add_argument("--dead", action="store_true", help="only dead-lettered deliveries (default: dead and delivered)")
+    p.set_defaults(func=cmd_webhooks_replay)
+
+# ---- end of webhooks -----------------------------------------------------------------------
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -248,6 +324,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="the config file (default: $PROFILESYNC_CONFIG)")
     p.add_argument("--db", help="database URL (default: $PROFILESYNC_DB, the config's, or SQLite in the data dir)")
     p.set_defaults(func=cmd_run, default_verbosity=1)
+
+    add_webhooks_commands(commands)
     return parser
 
 
