@@ -165,7 +165,8 @@ class Daemon:
                           max_instances=1, coalesce=True, misfire_grace_time=None, id="tick")
         scheduler.start()
         dispatcher = Dispatcher(self.store, allow_cidrs=self.config.allow_cidrs,
-                                user_agent=self.config.crawl.user_agent)
+                                user_agent=self.config.crawl.user_agent,
+                                retry_scale=self.config.daemon.retry_base / 5.0)
         delivering = asyncio.create_task(dispatcher.run(self.stop, poll_s=self.config.daemon.poll))
         log.info("profilesync daemon started: %d profiles, tick %gs", len(self.config.profiles),
                  self.config.daemon.tick)
