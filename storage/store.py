@@ -240,9 +240,11 @@ class Store:
             return [_job(src) for src in claimed]
 
     def release_leases(self) -> None:
-        """Forget leases of a process that died: their sources are due again."""
+        """Forget the leases of a process that died (there is one daemon): its sources are
+        due again and its deliveries in flight are re-offered at once."""
         with self._transaction() as s:
             s.execute(update(SourceRow).where(SourceRow.lease_until.is_not(None)).values(lease_until=None))
+            s.execute(update(DeliveryRow).where(DeliveryRow.lease_until.is_not(None)).values(lease_until=None))
 
     def apply(self, result: FetchResult) -> list[Event]:
         """Store one fetch outcome and append its events (and their deliveries) atomically."""

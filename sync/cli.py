@@ -8,11 +8,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sync.logs import configure_logging
+
+if TYPE_CHECKING:
+    from storage.store import Store
+    from sync.config import Config
+    from sync.run import SyncReport
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -46,15 +53,179 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ------------------------------------------------------------------ shared: database and config
+
+
+def database_url(arg: str | None, config_db: str | None = None) -> str:
+    """`--db`, else $PROFILESYNC_DB, else the config's `database`, else a SQLite file in
+    the user's data directory."""
+    import os
+
+    from platformdirs import user_data_dir
+
+    url = arg or os.environ.get("PROFILESYNC_DB") or config_db
+    if url:
+        return url
+    return "sqlite:///" + os.path.join(user_data_dir("profilesync", appauthor=False), "profilesync.db")
+
+
+def config_path(arg: str | None) -> str | None:
+    import os
+
+    return arg or os.environ.get("PROFILESYNC_CONFIG") or None
+
+
+def load_config_or_exit(path: str) -> "Config":
+    from sync.config import ConfigError, load_config
+
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def open_store(url: str) -> "Store":
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from storage.store import Store
+
+    try:
+        return Store.open(url)
+    except (SQLAlchemyError, OSError, ValueError) as exc:
+        raise UsageError(f"cannot open the database {redact_db_url(url)}: {str(exc).splitlines()[0]}") from None
+
+
+def redact_db_url(url: str) -> str:
+    """A database URL without its password, for messages."""
+    import re
+
+    return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", url)
+
+
+# ------------------------------------------------------------------ crawl
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from crawler.crawl import CrawlSettings, make_runner, run_reactor
+    from sync.config import Config, ConfigError, adhoc_profile, api_keys, profile_specs
+    from sync.run import sync_once
+
+    path = config_path(args.config)
+    if path is None and not args.url:
+        raise UsageError("nothing to crawl: give --config FILE (or set PROFILESYNC_CONFIG) or --url URL")
+    config = load_config_or_exit(path) if path else Config()
+    if args.url:
+        try:
+            specs = [adhoc_profile(u if "://" in u else Path(u).resolve().as_uri()) for u in args.url]
+        except ConfigError as exc:
+            raise UsageError(str(exc)) from None
+    else:
+        specs = profile_specs(config)
+        if args.profile:
+            unknown = sorted(set(args.profile) - {s.id for s in specs})
+            if unknown:
+                raise UsageError(f"{path}: no profile {', '.join(map(repr, unknown))}")
+            specs = [s for s in specs if s.id in args.profile]
+    store = open_store(database_url(args.db, config.database))
+    try:
+        store.upsert_profiles(specs)
+        jobs = store.jobs([s.id for s in specs])
+        settings = CrawlSettings(**config.crawl.model_dump(exclude={"timeout", "delay"}),
+                                 timeout_s=config.crawl.timeout, delay_s=config.crawl.delay,
+                                 api_keys=api_keys(config))
+        with _CrawlProgress(len(jobs), enabled=not args.json and sys.stderr.isatty()) as progress:
+            report = run_reactor(lambda: sync_once(store, make_runner(settings), jobs, settings, progress.advance))
+        states = {src.url: (p.id, src) for p in store.profile_states() for src in p.sources}
+    finally:
+        store.close()
+    if args.json:
+        json.dump({"ok": not report.failed, "sources": [o.to_dict() for o in report.outcomes],
+                   "events": [e.to_dict() for e in report.events]}, sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        _print_crawl_report(report, states)
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+class _CrawlProgress:
+    """A rich progress bar on a terminal; nothing otherwise."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total, self.enabled = total, enabled
+        self._progress: Any = None
+
+    def __enter__(self) -> "_CrawlProgress":
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(TextColumn("syncing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                      console=Console(stderr=True), transient=True)
+            self._progress.start()
+            self._task = self._progress.add_task("sync", total=self.total)
+        return self
+
+    def advance(self, _: Any) -> None:
+        if self._progress is not None:
+            self._progress.advance(self._task)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def _print_crawl_report(report: "SyncReport", states: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from crawler.jobs import FetchStatus
+
+    console = Console(highlight=False)
+    table = Table(title="profilesync crawl", title_justify="left")
+    for column in ("profile", "source", "result", "records", "events", "detail"):
+        table.add_column(column, overflow="fold")
+    style = {FetchStatus.FETCHED: "green", FetchStatus.NOT_MODIFIED: "cyan", FetchStatus.UNCHANGED: "cyan",
+             FetchStatus.FAILED: "red"}
+    label = {FetchStatus.FETCHED: "fetched", FetchStatus.NOT_MODIFIED: "304", FetchStatus.UNCHANGED: "unchanged",
+             FetchStatus.FAILED: "failed"}
+    for o in report.outcomes:
+        profile, held = states.get(o.url, ("", None))
+        records = o.records if o.records is not None else (held.records if held else None)
+        detail = o.error or "; ".join(o.warnings)
+        table.add_row(profile, held.key if held else o.url, f"[{style[o.status]}]{label[o.status]}[/]",
+                      "" if records is None else str(records), str(len(o.events)), detail)
+    console.print(table)
+    counts = ", ".join(f"{report.count(s)} {label[s]}" for s in FetchStatus if report.count(s))
+    console.print(f"{len(report.outcomes)} sources: {counts}; {len(report.events)} events")
+    for event in report.events:
+        data = event.data
+        what = data.get("title") or data.get("text") or data.get("error") or ""
+        changes = data.get("changes")
+        if changes:
+            what += " (" + ", ".join(f"{k}: {v[0]!r} -> {v[1]!r}" for k, v in changes.items()) + ")"
+        console.print(f"  {event.type:<17} {event.profile}: {what}")
+
+
+# ------------------------------------------------------------------ run (the daemon)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from crawler.crawl import run_reactor
+    from sync.daemon import Daemon, prepare
+
+    path = config_path(args.config)
+    if path is None:
+        raise UsageError("the daemon needs a config: give --config FILE or set PROFILESYNC_CONFIG")
+    config = load_config_or_exit(path)
+    store = open_store(database_url(args.db, config.database))
+    try:
+        prepare(config, store)
+        return int(run_reactor(lambda: Daemon(config, store).run()) or 0)
+    finally:
+        store.close()
 # ---- webhooks: `profilesync webhooks test|replay` ------------------------------------------
-
-def database_url(args: argparse.Namespace) -> str:
-    """--db, else PROFILESYNC_DB (DESIGN.md's per-user default comes with sync/config.py)."""
-    url = getattr(args, "db", None) or os.environ.get("PROFILESYNC_DB")
-    if not url:
-        raise UsageError("no database: pass --db URL or set PROFILESYNC_DB")
-    return url
-
 
 def _since(value: str | None) -> str | datetime | None:
     """--since: an event id, or an ISO time (UTC unless it says otherwise)."""
@@ -71,8 +242,16 @@ def cmd_webhooks_test(args: argparse.Namespace) -> int:
     from sync import webhooks
 
     secret = args.secret or os.environ.get("PROFILESYNC_WEBHOOK_SECRET")
+    path = config_path(args.config)
+    if path:  # the endpoint's secret and the allowed networks come from the config
+        config = load_config_or_exit(path)
+        args.allow_cidr = [*args.allow_cidr, *config.allow_cidrs]
+        endpoint = next((w for w in config.webhooks if w.url == args.url), None)
+        if endpoint is not None and not secret:
+            secret = endpoint.secret.get_secret_value()
     if not secret:
-        raise UsageError("no secret: pass --secret whsec_... or set PROFILESYNC_WEBHOOK_SECRET")
+        raise UsageError("no secret: pass --secret whsec_..., set PROFILESYNC_WEBHOOK_SECRET, "
+                         "or name an endpoint of --config")
     try:
         webhooks.secret_key(secret)
         webhooks.parse_cidrs(args.allow_cidr)
@@ -89,9 +268,7 @@ def cmd_webhooks_test(args: argparse.Namespace) -> int:
 
 
 def cmd_webhooks_replay(args: argparse.Namespace) -> int:
-    from storage.store import Store
-
-    store = Store.open(database_url(args))
+    store = open_store(database_url(args.db))
     try:
         count = store.replay(since=_since(args.since), dead_only=args.dead)
     except KeyError as exc:
@@ -112,6 +289,7 @@ def add_webhooks_commands(commands: argparse._SubParsersAction[argparse.Argument
     p.add_argument("--allow-cidr", action="append", default=[], metavar="CIDR",
                    help="allow a private target in this network (repeatable), e.g. 127.0.0.0/8")
     p.add_argument("--timeout", type=float, default=15.0, metavar="SECONDS")
+    p.add_argument("--config", help="take the secret and allow_cidrs of this URL's endpoint in the config")
     p.set_defaults(func=cmd_webhooks_test)
     p = sub.add_parser("replay", help="queue deliveries again (same event ids) and print how many")
     p.add_argument("--db", metavar="URL", help="database URL (default: env PROFILESYNC_DB)")
@@ -125,6 +303,7 @@ def add_webhooks_commands(commands: argparse._SubParsersAction[argparse.Argument
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="profilesync", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (repeatable)")
+    parser.add_argument("--log-json", action="store_true", help="structured logs: one JSON object a line")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = commands.add_parser("parse", help="parse a page (file or URL) and print its records as JSON")
@@ -133,6 +312,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", help="skip detection and use this parser")
     p.set_defaults(func=cmd_parse)
 
+    p = commands.add_parser("crawl", help="sync the configured profiles (or --url sources) once")
+    p.add_argument("--config", help="the config file (default: $PROFILESYNC_CONFIG)")
+    p.add_argument("--db", help="database URL (default: $PROFILESYNC_DB, the config's, or SQLite in the data dir)")
+    p.add_argument("--url", action="append", metavar="URL", help="crawl this source as a profile of its own (repeatable)")
+    p.add_argument("--profile", action="append", metavar="ID", help="only this profile of the config (repeatable)")
+    p.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    p.set_defaults(func=cmd_crawl)
+
+    p = commands.add_parser("run", help="the daemon: sync on schedule, deliver webhooks, serve /healthz and /metrics")
+    p.add_argument("--config", help="the config file (default: $PROFILESYNC_CONFIG)")
+    p.add_argument("--db", help="database URL (default: $PROFILESYNC_DB, the config's, or SQLite in the data dir)")
+    p.set_defaults(func=cmd_run, default_verbosity=1)
+
     add_webhooks_commands(commands)
     return parser
 
@@ -140,8 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(args.verbose + getattr(args, "default_verbosity", 0), structured=args.log_json)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

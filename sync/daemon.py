@@ -1,0 +1,207 @@
+"""`profilesync run`: the long-running service.
+
+One process, one asyncio loop (Scrapy's asyncio reactor), three tasks:
+
+- the scheduler tick (APScheduler's AsyncIOScheduler, one interval job): claims the
+  sources that are due (the schedule lives in our tables: `sources.next_due_at`, set from
+  each profile's interval with jitter after every sync, and a lease so that no profile
+  syncs twice at once) and crawls them with the one shared AsyncCrawlerRunner. One crawl
+  at a time, so that the per-host limits hold across all profiles;
+- the webhook dispatcher, draining the outbox;
+- a small HTTP server for `/healthz` and Prometheus `/metrics`.
+
+A restart neither loses nor bursts syncs: what was due is still due, what was leased by
+a killed process is released at start (there is exactly one scheduler). SIGTERM/SIGINT:
+stop taking work, give in-flight syncs `shutdown_grace` seconds (each source's result is
+stored atomically or not at all), stop the crawl, flush the dispatcher, exit 0.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from crawler.crawl import CrawlSettings, make_runner
+from crawler.jobs import FetchStatus
+from storage.store import Store, utcnow
+
+from .config import Config, api_keys, endpoint_specs, profile_specs
+from .run import SourceOutcome, sync_once
+from .webhooks import Dispatcher
+
+log = logging.getLogger("profilesync.daemon")
+
+#: A claimed source's lease: far longer than a crawl should take; a killed daemon's leases
+#: are released when it starts again.
+LEASE = timedelta(hours=2)
+
+
+@dataclass
+class Metrics:
+    """The daemon's Prometheus metrics, on a registry of its own."""
+
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        r = self.registry
+        self.syncs = Counter("profilesync_source_syncs", "Source syncs by outcome", ["status"], registry=r)
+        self.events = Counter("profilesync_events", "Events written to the outbox", ["type"], registry=r)
+        self.ticks = Counter("profilesync_scheduler_ticks", "Scheduler ticks", registry=r)
+        self.crawl_seconds = Histogram("profilesync_crawl_duration_seconds", "Duration of one tick's crawl",
+                                       buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600), registry=r)
+        self.not_modified_ratio = Gauge("profilesync_not_modified_ratio",
+                                        "Share of the last crawl's sources answered 304 or unchanged", registry=r)
+        self.deliveries = Gauge("profilesync_deliveries", "Webhook deliveries by state", ["state"], registry=r)
+        self.queue_age = Gauge("profilesync_delivery_queue_age_seconds", "Age of the oldest pending delivery",
+                               registry=r)
+        self.last_tick = Gauge("profilesync_last_tick_timestamp_seconds", "When the scheduler last ticked",
+                               registry=r)
+        self.in_flight = Gauge("profilesync_syncs_in_flight", "Sources being synced now", registry=r)
+
+    def observe(self, outcome: SourceOutcome) -> None:
+        self.syncs.labels(outcome.status.value).inc()
+        for event in outcome.events:
+            self.events.labels(event.type).inc()
+
+
+class Daemon:
+    def __init__(self, config: Config, store: Store) -> None:
+        self.config = config
+        self.store = store
+        self.settings = CrawlSettings(**config.crawl.model_dump(exclude={"timeout", "delay"}),
+                                      timeout_s=config.crawl.timeout, delay_s=config.crawl.delay,
+                                      api_keys=api_keys(config))
+        self.runner = make_runner(self.settings)
+        self.metrics = Metrics()
+        self.stop = asyncio.Event()
+        self.started = time.time()
+        self.last_tick_at: float | None = None
+        self._crawling = False
+
+    async def tick(self) -> None:
+        """Claim what is due and crawl it (one crawl at a time; APScheduler skips a tick
+        that would overlap the previous one)."""
+        if self.stop.is_set():
+            return
+        self.metrics.ticks.inc()
+        self.last_tick_at = time.time()
+        self.metrics.last_tick.set(self.last_tick_at)
+        jobs = await asyncio.to_thread(self.store.claim_due, utcnow(), self.config.daemon.batch,
+                                       LEASE.total_seconds())
+        if not jobs:
+            return
+        log.info("syncing %d due sources", len(jobs), extra={"ps_sources": len(jobs)})
+        self._crawling = True
+        self.metrics.in_flight.set(len(jobs))
+        start = time.perf_counter()
+        try:
+            report = await sync_once(self.store, self.runner, jobs, self.settings, self.metrics.observe,
+                                     fail_unanswered=False)
+        finally:
+            self._crawling = False
+            self.metrics.in_flight.set(0)
+        self.metrics.crawl_seconds.observe(time.perf_counter() - start)
+        unchanged = report.count(FetchStatus.NOT_MODIFIED) + report.count(FetchStatus.UNCHANGED)
+        self.metrics.not_modified_ratio.set(unchanged / len(report.outcomes) if report.outcomes else 0)
+        log.info("synced %d sources: %d failed, %d events", len(report.outcomes), len(report.failed),
+                 len(report.events), extra={"ps_sources": len(report.outcomes), "ps_failed": len(report.failed),
+                                            "ps_events": len(report.events)})
+
+    async def refresh_outbox_metrics(self) -> None:
+        stats = await asyncio.to_thread(self.store.outbox_stats)
+        for state in ("pending", "delivered", "dead"):
+            self.metrics.deliveries.labels(state).set(stats.get(state, 0))
+        self.metrics.queue_age.set(stats.get("oldest_pending_age_s", 0.0))
+
+    # -- HTTP: /healthz and /metrics ----------------------------------------------------------
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        tick = self.config.daemon.tick
+        stale = self.last_tick_at is not None and not self._crawling and time.time() - self.last_tick_at > 3 * tick + 60
+        body = {"status": "stopping" if self.stop.is_set() else ("stale" if stale else "ok"),
+                "uptime_s": round(time.time() - self.started, 1), "crawling": self._crawling,
+                "last_tick_at": self.last_tick_at}
+        return web.json_response(body, status=503 if stale or self.stop.is_set() else 200)
+
+    async def metrics_page(self, request: web.Request) -> web.Response:
+        await self.refresh_outbox_metrics()
+        return web.Response(body=generate_latest(self.metrics.registry),
+                            headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def start_http(self) -> web.AppRunner | None:
+        listen = self.config.daemon.listen
+        if not listen:
+            return None
+        host, _, port = listen.rpartition(":")
+        app = web.Application()
+        app.router.add_get("/healthz", self.healthz)
+        app.router.add_get("/metrics", self.metrics_page)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, host or "127.0.0.1", int(port)).start()
+        log.info("serving /healthz and /metrics on http://%s/", listen)
+        return runner
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.request_stop, sig)
+        await asyncio.to_thread(self.store.release_leases)
+        http = await self.start_http()
+        scheduler = AsyncIOScheduler()
+        scheduler.add_job(self.tick, "interval", seconds=self.config.daemon.tick, next_run_time=_now_local(),
+                          max_instances=1, coalesce=True, misfire_grace_time=None, id="tick")
+        scheduler.start()
+        dispatcher = Dispatcher(self.store, allow_cidrs=self.config.allow_cidrs,
+                                user_agent=self.config.crawl.user_agent,
+                                retry_scale=self.config.daemon.retry_base / 5.0)
+        delivering = asyncio.create_task(dispatcher.run(self.stop, poll_s=self.config.daemon.poll))
+        log.info("profilesync daemon started: %d profiles, tick %gs", len(self.config.profiles),
+                 self.config.daemon.tick)
+        await self.stop.wait()
+
+        log.info("stopping: no new syncs; waiting up to %gs for the crawl in flight",
+                 self.config.daemon.shutdown_grace)
+        scheduler.shutdown(wait=False)
+        deadline = time.monotonic() + self.config.daemon.shutdown_grace
+        while self._crawling and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        if self._crawling:   # abandon: results not stored are not lost, the sources stay due
+            log.warning("stopping the crawl in flight; its unfinished sources will sync at the next start")
+            await self.runner.stop()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(delivering, timeout=20)
+        if http is not None:
+            await http.cleanup()
+        log.info("profilesync daemon stopped")
+        return 0
+
+    def request_stop(self, sig: signal.Signals | None = None) -> None:
+        if not self.stop.is_set():
+            log.info("received %s: shutting down", sig.name if sig else "stop")
+            self.stop.set()
+
+
+def _now_local() -> Any:
+    from datetime import datetime
+
+    return datetime.now().astimezone()
+
+
+def prepare(config: Config, store: Store) -> None:
+    """Make the store match the config: its profiles (those removed are disabled) and
+    webhook endpoints."""
+    store.upsert_profiles(profile_specs(config), prune=True)
+    store.upsert_endpoints(endpoint_specs(config))
