@@ -141,6 +141,11 @@ def _name_like(names: list[str]) -> bool:
         and all(_NAME_WORD.match(w) for w in n.replace(",", " ").split()) for n in names)
 
 
+def looks_like_name(text: str) -> bool:
+    """Whether a string looks like one person's name (`Dit-Yan Yeung`, `Liu, H.`, `B Li`)."""
+    return _name_like([text])
+
+
 def venue_of(text: str) -> str | None:
     """The venue at the start of the text after a title: `, in Venue, 2016. DOI: ...`."""
     text = _VENUE_END.split(text, maxsplit=1)[0]
