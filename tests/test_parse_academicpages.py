@@ -93,7 +93,7 @@ venue: '<i>Journal of Things</i>'
 paperurl: '/files/real.pdf'
 slidesurl: 'https://example.org/slides.pdf'
 doi: 'https://doi.org/10.1000/XYZ.123'
-citation: 'Author, A., &amp; Builder, B. (2021). &quot;A Real Paper About Robust Things.&quot; <i>Journal of Things</i>.'
+citation: 'Author, A., &amp; Builder, B. (2021). &quot;A Real Paper About Robust Things.&quot; <i>Journal</i>.'
 ---
 Abstract.
 """)

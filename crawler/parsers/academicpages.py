@@ -50,12 +50,12 @@ def detect(resource: Resource) -> float:
     if resource.media_type == "text/markdown":
         if "/_publications/" in resource.url:
             return 0.6
-        meta, body = split_front_matter(resource.text)
+        meta, text = split_front_matter(resource.text)
         if not meta or meta.get("layout") == "about":  # al-folio's about page
             return 0.0
         if meta.get("author_profile") is True:
             return 0.6
-        return 0.3 if _SETEXT_H1.search(body) else 0.0
+        return 0.3 if _SETEXT_H1.search(text) else 0.0
     if resource.media_type in ("text/html", "application/xhtml+xml"):
         body = resource.body[:2_000_000]
         if _BUILT_MARKERS.search(body):

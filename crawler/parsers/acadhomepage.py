@@ -24,15 +24,17 @@ KIND = "homepage"
 # The Google Scholar stats block of the template's about.md, its paper boxes and anchors.
 _SOURCE_MARKERS = re.compile(r"gsDataBaseUrl|google_scholar_stats|class=['\"]paper-box['\"]"
                              r"|<span class=['\"]anchor['\"]")
-_BUILT_MARKERS = re.compile(rb"google-scholar-stats|show_paper_citations|class=['\"]paper-box['\"]"
-                            rb"|masthead__menu-home-item")
+_BUILT_MARKERS = re.compile(rb"google-scholar-stats|show_paper_citations|class=['\"]paper-box['\"]")
 
 
 def detect(resource: Resource) -> float:
     if resource.media_type == "text/markdown":
         return 0.8 if _SOURCE_MARKERS.search(resource.text) else 0.0
     if resource.media_type in ("text/html", "application/xhtml+xml"):
-        return 0.85 if _BUILT_MARKERS.search(resource.body[:1_000_000]) else 0.0
+        head = resource.body[:1_000_000]
+        if _BUILT_MARKERS.search(head):
+            return 0.85
+        return 0.5 if b"masthead__menu-home-item" in head and b"author__urls" in head else 0.0
     return 0.0
 
 

@@ -57,7 +57,9 @@ _BIO = re.compile(r"^(?P<position>[^@]*?)\s*(?:@|\bat\b)\s*(?P<affiliation>[^.;|
 
 def config_profile(config: dict[str, Any]) -> Profile:
     """The person of the `author:` block (what the sidebar of every page shows)."""
-    author = config.get("author") if isinstance(config.get("author"), dict) else {}
+    author = config.get("author")
+    if not isinstance(author, dict):
+        author = {}
 
     def field(key: str) -> str:
         value = author.get(key)
@@ -139,6 +141,9 @@ def page_records(root: HtmlElement, base_url: str) -> tuple[list[NewsItem], list
     return news, dedupe(pubs)
 
 
+_MAX_PARAGRAPHS = 5  # title, authors, venue, links, a note: what follows is not this paper's
+
+
 def entries(items: list[HtmlElement]) -> list[list[HtmlElement]]:
     """A section's items grouped one paper each: the items of one paper box together, a
     bold title paragraph with the paragraphs that follow it, any other item alone."""
@@ -156,7 +161,7 @@ def entries(items: list[HtmlElement]) -> list[list[HtmlElement]]:
             continue
         current_box = None
         starts = item.tag == "p" and _is_title_paragraph(item)
-        if item.tag == "p" and collecting and not starts:
+        if item.tag == "p" and collecting and not starts and len(groups[-1]) < _MAX_PARAGRAPHS:
             groups[-1].append(item)
             continue
         groups.append([item])
@@ -222,7 +227,7 @@ def _title_element(elements: list[HtmlElement], venue_el: HtmlElement | None) ->
     for root in elements:
         for el in root.iter("a", "strong", "b"):
             text = clean_title(text_of(el))
-            if len(text) < 12 or _LINK_WORDS.match(text) or _LEGEND.search(text):
+            if len(text) < 12 or _LINK_WORDS.match(text) or _LEGEND.search(text) or "://" in text:
                 continue
             if venue_el is not None and (el is venue_el or venue_el in el.iterancestors()):
                 continue
