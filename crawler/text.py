@@ -158,7 +158,8 @@ def strip_html_comments(text: str) -> str:
 # --------------------------------------------------------------------------- authors
 
 # Markers people put after names: equal contribution, corresponding author, affiliations.
-_AUTHOR_MARKERS = re.compile(r"[*#†‡§¶✉✝⋆∗＊♠♣♥♦✦✧^]+|\(\s*(?:equal contribution|corresponding)\s*\)", re.I)
+_AUTHOR_MARKERS = re.compile(r"[*#†‡§¶✉✝⋆∗＊♠♣♥♦✦✧^]+"
+                             r"|\(\s*(?:equal contribution|corresponding(?: author)?|co-first(?: author)?)\s*\)", re.I)
 _TRAILING_AFFIL = re.compile(r"(?<=[^\W\d_])\s*\d+(?:\s*,\s*\d+)*$")
 _INITIALS = re.compile(r"^(?:[A-Z][a-z]?\.\s*-?\s*)+$")
 _AND = re.compile(r"\s*(?:,\s*and\s+|\band\s+|&|;|，|、)\s*", re.I)

@@ -121,6 +121,34 @@ Mufei Li\\*, <u><strong>Siqi Miao*</strong></u>, Pan Li. **Preprint 2024**\\\\
 
 </div>
 </div>
+
+## Multimodal LLMs Post-Training
+
+<div class='paper-box'><div class='paper-box-image'><div><div class="badge">Preprint</div><img src='images/star.png' alt="sym" width="100%"></div></div>
+<div class='paper-box-text' markdown="1">
+
+[Video-STAR: Reinforcing Open-Vocabulary Action Recognition with Tools](https://arxiv.org/abs/2510.08480)
+
+**Preprint**
+
+Zhenlong Yuan, Xiangyan Qu, **Chengxuan Qian**<sup>†</sup> (corresponding author), [Yiwei Wang](https://github.com/wangywust)
+
+</div>
+</div>
+
+<div class='paper-box no-image'><div class='paper-box-text' markdown="1">
+
+<span class="venue-badge">IEEE T-TE 2026</span>
+
+[Real-time Balancing Control of Reconfigurable Battery Packs using Reinforcement Learning](https://ieeexplore.ieee.org/abstract/document/11475906)
+
+**Ali Irshayyid**, Wanqun Yang, and Jun Chen
+
+*IEEE Transactions on Transportation Electrification*, vol. 12, no. 4, pp. 7013–7024, Aug. 2026
+
+- Trained an RL balancing controller in a fast surrogate environment.
+</div>
+</div>
 """
 
 
@@ -132,7 +160,7 @@ def test_paper_boxes_from_the_template(tmp_path):
     records = parse_resource(loader.load_target(str(tmp_path / "_pages" / "about.md")), loader.fetch,
                              base_url="https://someone.github.io/")
     assert records.source.format == "acadhomepage"
-    singer, rag = records.publications
+    singer, rag, star, battery = records.publications
     assert (singer.title, singer.venue, singer.year) == (
         "StyleSinger: Style Transfer for Out-of-Domain Singing Voice Synthesis", "AAAI 2024", 2024)
     assert singer.authors == ["Yu Zhang", "Rongjie Huang", "Ruiqi Li"]  # "et al." dropped
@@ -142,6 +170,11 @@ def test_paper_boxes_from_the_template(tmp_path):
     assert singer.ids == {"scholar": "DkA9A6LsAAAAJ:u5HHmVD_uO8C"}  # Scholar's citation_for_view id
     assert rag.authors == ["Mufei Li", "Siqi Miao", "Pan Li"]  # the bold venue after them is not a name
     assert (rag.venue, rag.year, rag.ids) == ("Preprint 2024", 2024, {"arxiv": "2410.20724"})
+    # a bold venue line between title and authors; "Post-Training" is a topic, not a Posts section
+    assert (star.venue, star.authors) == ("Preprint", ["Zhenlong Yuan", "Xiangyan Qu", "Chengxuan Qian", "Yiwei Wang"])
+    assert star.links == {"arxiv": "https://arxiv.org/abs/2510.08480"}  # a co-author's GitHub is not the code
+    assert (battery.venue, battery.year, battery.authors) == ("IEEE T-TE 2026", 2026, ["Ali Irshayyid", "Wanqun Yang",
+                                                                                        "Jun Chen"])
     assert records.profile.name == "Yu Zhang"
 
 

@@ -52,6 +52,8 @@ def test_author_markers_are_stripped():
         "Kai Chen", "Yunhao Gou", "Lanqing Hong", "Hang Xu"]
     assert split_authors("Lei Li #, Zhihui Xie #, Mukai Li and Qi Liu, et al.") == [
         "Lei Li", "Zhihui Xie", "Mukai Li", "Qi Liu"]
+    assert split_authors("Xiangyan Qu, Chengxuan Qian† (corresponding author), Rui Chen") == [
+        "Xiangyan Qu", "Chengxuan Qian", "Rui Chen"]
 
 
 def test_decode_falls_back_for_non_utf8_bytes():

@@ -197,9 +197,11 @@ def entry_publication(elements: list[HtmlElement], base_url: str) -> Publication
     at = next((i for i, line in enumerate(lines) if title_el in line.elements), 0)
     authors_at = at
     authors = _authors(lines[at].text.partition(text_of(title_el))[2])
-    if not authors and at + 1 < len(lines):
-        authors = _authors(lines[at + 1].text)
-        authors_at = at + 1 if authors else at
+    for later in range(at + 1, min(at + 3, len(lines))):  # the next line, or the one after a venue line
+        if authors:
+            break
+        authors = _authors(lines[later].text)
+        authors_at = later if authors else at
     venue = (text_of(venue_el) or None) if venue_el is not None else None
     venue_line = ""
     if venue is None:
@@ -244,6 +246,8 @@ def _authors(text: str) -> list[str]:
     text = re.split(r"\s[|\\]\s|\s\|$", text.lstrip(" ,.;:|\\-–—"), maxsplit=1)[0]
     text = _SENTENCE_END.split(text, maxsplit=1)[0]
     names = split_authors(text)
+    if len(names) == 1 and " " not in names[0]:
+        return []  # one word ("Preprint") is not an author list
     named = sum(1 for n in names if looks_like_name(n))
     return names if names and named >= max(1, 0.7 * len(names)) else []
 
