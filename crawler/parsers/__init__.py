@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from ..records import PageRecords, SourceInfo
-from . import (acadhomepage, academicpages, arxiv, barron, dblp, generic, hugo, openalex, orcid, scholar, scholarfeed,
-               semanticscholar)
+from . import arxiv, barron, dblp, generic, hugo, openalex, orcid, scholar, scholarfeed, semanticscholar
+from . import acadhomepage, academicpages
 from .site import MAX_ROUNDS, Fetched, ParseError, Resource, Site, Wish, extraction, run_extraction
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,8 @@ def _format(module: ModuleType) -> Format:
 #: Most specific first; the generic fallback last.
 FORMATS: tuple[Format, ...] = tuple(_format(m) for m in (
     scholar, dblp, arxiv, openalex, semanticscholar, orcid, scholarfeed,
-    barron, hugo, acadhomepage, academicpages,
+    barron, hugo,
+    acadhomepage, academicpages,
     generic,
 ))
 _BY_NAME = {f.name: f for f in FORMATS}

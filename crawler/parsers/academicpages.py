@@ -24,9 +24,9 @@ from ..identity import dedupe
 from ..ids import doi, ids_from_links, link_kind
 from ..records import PageRecords, Publication, SourceInfo
 from ..text import clean, clean_title, normalise_date, split_authors, year_of
-from .generic import page_root
 from .html import links_of, parse_html, text_of
-from .jekyll import apa_authors, built_profile, page_content, page_records, site_config, source_profile
+from .jekyll import (apa_authors, built_profile, front_matter, page_content, page_records, site_config,
+                     source_profile, source_tree)
 from .markdown import split_front_matter
 from .site import Resource, Site
 from .structure import is_publication_title, looks_like_name, typed_links
@@ -80,7 +80,7 @@ def parse_source(site: Site) -> PageRecords:
         pub = collection_publication(site, site.entry, meta)
         records.publications = [pub] if pub else []
         return records
-    root = page_root(site)
+    root = source_tree(site)
     records.news, records.publications = page_records(root, site.base_url)
     records.profile = source_profile(found[1] if found else {}, root, site.base_url)
     if found:
@@ -93,8 +93,7 @@ def collection(site: Site, folder: str) -> list[Publication]:
     pubs = []
     for url in site.listing(folder) or ():
         if url.endswith((".md", ".markdown")) and (page := site.get(url)) is not None:
-            meta, _ = split_front_matter(page.text)
-            if pub := collection_publication(site, page, meta):
+            if pub := collection_publication(site, page, front_matter(site, page)):
                 pubs.append(pub)
     return pubs
 

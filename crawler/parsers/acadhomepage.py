@@ -13,9 +13,8 @@ from __future__ import annotations
 import re
 
 from ..records import PageRecords, SourceInfo
-from .generic import page_root
 from .html import parse_html
-from .jekyll import built_profile, page_content, page_records, site_config, source_profile
+from .jekyll import built_profile, page_content, page_records, site_config, source_profile, source_tree
 from .site import Resource, Site
 
 NAME = "acadhomepage"
@@ -40,7 +39,7 @@ def detect(resource: Resource) -> float:
 
 def parse(site: Site) -> PageRecords:
     if site.entry.media_type == "text/markdown":
-        root = page_root(site)
+        root = source_tree(site)
         found = site_config(site)
         profile = source_profile(found[1] if found else {}, root, site.base_url)
         content = root
