@@ -8,9 +8,11 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from crawler import loader
-from crawler.parsers import detect_format, parse_resource
+from crawler.parsers import detect_format, parse_bytes, parse_resource
 from crawler.records import PageRecords
 from sync.cli import main
 from tests.conftest import load_case, norm
@@ -161,3 +163,26 @@ def test_collection_is_listed_and_fetched_over_http(served_case, capsys):
     assert records.source.format == "academicpages"
     _assert_collection_matches(records, case.expected["publications"])
     assert records.profile.name == "Jan Dubiński"
+
+
+# Fragments that steer random input into both Jekyll parsers' paths (sections, entry
+# shapes, APA lists, front matter, built archive items and sidebars).
+FRAGMENTS = ["---\nauthor_profile: true\n---\n", "News\n=====\n", "Publications\n======\n", "# 📝 Publications\n",
+             "- *2024.09*: ", "11/2021, ", "<div class='paper-box'>", "<div class=\"badge\">", "</div>",
+             "<div class='paper-box-text' markdown=\"1\">\n\n", "[A Title Long Enough](https://arxiv.org/abs/2401.00001)",
+             " \\\\\n", "**Ann Author**\\*, ", "Liu, H., W Zhang, Xie J., ... & Ghanem, B. (2024). ", "_TMLR_.",
+             "``CVPR 2024`` ", "<span class=\"conference-tag\">", "<section class=\"page__content\">",
+             "<article class=\"archive__item\"><h2 class=\"archive__item-title\"><a href=\"/publication/x\">",
+             "<p>Published in <i>", "Recommended citation: ", "<h3 class=\"author__name\">", "itemscope ",
+             "<ul class=\"author__urls\">", "google-scholar-stats", "\n\n", "<li>", "<p>", "<strong>", "</strong>"]
+_pages = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=30)), max_size=40).map("".join)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=_pages, content_type=st.sampled_from(["text/markdown", "text/html"]),
+       format=st.sampled_from(["acadhomepage", "academicpages"]))
+def test_jekyll_parsers_never_raise(text, content_type, format):  # noqa: A002 - the CLI's option name
+    records = parse_bytes("https://someone.github.io/_pages/about.md", text.encode("utf-8", "surrogatepass"),
+                          content_type, format=format)
+    assert all(p.title for p in records.publications)
+    records.to_dict()
