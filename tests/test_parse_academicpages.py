@@ -46,6 +46,17 @@ def test_papers_come_from_the_publications_collection():
     assert profile.links["github"] == "https://github.com/jandubinski"
 
 
+def test_one_collection_file_is_one_paper():
+    case = load_case("homepages", "apages-jandubinski")
+    page = case.folder / "_publications" / "2025-10-09-backdoor-vectors-task-arithmetic.md"
+    records = parse_resource(loader.load_target(str(page)), loader.fetch)
+    assert records.source.format == "academicpages"
+    [paper] = records.publications
+    want = next(p for p in case.expected["publications"] if p["title"].startswith("Backdoor Vectors"))
+    assert (paper.title, paper.authors, paper.venue, paper.year) == (want["title"], want["authors"], want["venue"],
+                                                                     want["year"])
+
+
 def test_setext_news_keeps_every_dated_item():
     case = load_case("homepages", "apages-wugangwu")
     records = case.parse()

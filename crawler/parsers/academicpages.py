@@ -74,12 +74,11 @@ def parse(site: Site) -> PageRecords:
 
 def parse_source(site: Site) -> PageRecords:
     records = PageRecords(source=SourceInfo(site.base_url, KIND, NAME))
-    found = site_config(site)
     if "/_publications/" in site.entry.url:  # one paper's own file
-        meta, _ = split_front_matter(site.entry.text)
-        pub = collection_publication(site, site.entry, meta)
+        pub = collection_publication(site, site.entry, front_matter(site, site.entry))
         records.publications = [pub] if pub else []
         return records
+    found = site_config(site)
     root = source_tree(site)
     records.news, records.publications = page_records(root, site.base_url)
     records.profile = source_profile(found[1] if found else {}, root, site.base_url)
@@ -90,12 +89,9 @@ def parse_source(site: Site) -> PageRecords:
 
 def collection(site: Site, folder: str) -> list[Publication]:
     """The papers of the `_publications/` collection, in file name (date) order."""
-    pubs = []
-    for url in site.listing(folder) or ():
-        if url.endswith((".md", ".markdown")) and (page := site.get(url)) is not None:
-            if pub := collection_publication(site, page, front_matter(site, page)):
-                pubs.append(pub)
-    return pubs
+    pages = [page for url in site.listing(folder) or ()
+             if url.endswith((".md", ".markdown")) and (page := site.get(url)) is not None]
+    return [pub for page in pages if (pub := collection_publication(site, page, front_matter(site, page)))]
 
 
 def collection_publication(site: Site, page: Resource, meta: dict[str, Any]) -> Publication | None:
