@@ -217,13 +217,14 @@ def entry_publication(elements: list[HtmlElement], base_url: str) -> Publication
     title = clean_title(text_of(title_el))
     lines = [line for el in elements for line in lines_of(el)]
     at = next((i for i, line in enumerate(lines) if title_el in line.elements), 0)
-    authors_at = at
-    authors = _authors(lines[at].text.partition(text_of(title_el))[2])
-    for later in range(at + 1, min(at + 3, len(lines))):  # the next line, or the one after a venue line
+    authors, authors_at = _authors(lines[at].text.partition(text_of(title_el))[2]), at
+    # else on the next line, or on the one after a venue line between title and authors
+    for later in range(at + 1, min(at + 3, len(lines))):
         if authors:
             break
-        authors = _authors(lines[later].text)
-        authors_at = later if authors else at
+        authors, authors_at = _authors(lines[later].text), later
+    if not authors:
+        authors_at = at
     venue = (text_of(venue_el) or None) if venue_el is not None else None
     venue_line = ""
     if venue is None:
@@ -303,6 +304,8 @@ def _plain(line: Line) -> str:
 
 
 def _links(elements: list[HtmlElement], title_el: HtmlElement, base_url: str, authors: set[str]) -> dict[str, str]:
+    """The title link (a github.io page is a project page), then the entry's other links
+    by kind; links on author names are their homepages, not the paper's."""
     links: dict[str, str] = {}
     if title_el.tag == "a" and title_el.get("href"):
         url = links_of(title_el, base_url)[0][0]
