@@ -158,7 +158,8 @@ def strip_html_comments(text: str) -> str:
 # --------------------------------------------------------------------------- authors
 
 # Markers people put after names: equal contribution, corresponding author, affiliations.
-_AUTHOR_MARKERS = re.compile(r"[*#†‡§¶✉✝⋆∗＊♠♣♥♦✦✧^]+|\(\s*(?:equal contribution|corresponding)\s*\)", re.I)
+_AUTHOR_MARKERS = re.compile(r"[*#†‡§¶✉✝⋆∗＊♠♣♥♦✦✧^]+"
+                             r"|\(\s*(?:equal contribution|corresponding(?: author)?|co-first(?: author)?)\s*\)", re.I)
 _TRAILING_AFFIL = re.compile(r"(?<=[^\W\d_])\s*\d+(?:\s*,\s*\d+)*$")
 _INITIALS = re.compile(r"^(?:[A-Z][a-z]?\.\s*-?\s*)+$")
 _AND = re.compile(r"\s*(?:,\s*and\s+|\band\s+|&|;|，|、)\s*", re.I)
@@ -268,7 +269,7 @@ def normalise_date(text: str | None) -> str | None:
 
 
 # A date at the start of a news item, then a separator: "*2024.09*: ", "[2024/06] ",
-# "Sep 2024 - ", "11/2021: ", "**Aug 22, 2024**".
+# "Sep 2024 - ", "11/2021: ", "11/2021, ", "**Aug 22, 2024**".
 _LEADING_DATE = re.compile(
     r"^\s*[\[(*_`\s]*(?P<date>"
     r"(?:19|20)\d\d(?:[-./年]\d{1,2}){0,2}[月日]?"
@@ -276,7 +277,7 @@ _LEADING_DATE = re.compile(
     r"|\d{1,2}[-./](?:19|20)\d\d"
     r"|" + _ANY_MONTH + r"(?:\s+\d{1,2}(?:st|nd|rd|th)?,?)?[\s,'’-]*(?:19|20)\d\d"
     r"|\d{1,2}(?:st|nd|rd|th)?\s+" + _ANY_MONTH + r",?\s+(?:19|20)\d\d"
-    r")[\])*_`\s]*(?:[:：\-–—|]+|(?<=[\])])|\s)\s*",
+    r")[\])*_`\s]*(?:(?!:\w+:)[:：\-–—|,]+|(?<=[\])])|\s)\s*",  # ":boom:" is an emoji, not a colon
     re.I,
 )
 

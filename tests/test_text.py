@@ -38,6 +38,9 @@ def test_dates_normalise_at_written_precision(written, iso):
     ("11/2021: joined Adobe", ("11/2021", "2021-11", "joined Adobe")),
     ("Aug 22, 2024 Gave a talk", ("Aug 22, 2024", "2024-08-22", "Gave a talk")),
     ("2019 was a good year", (None, None, "2019 was a good year")),
+    ("11/2021, One paper accepted", ("11/2021", "2021-11", "One paper accepted")),   # academicpages
+    ("2019, a good year", (None, None, "2019, a good year")),
+    ("[2023/12] :boom:Our paper won", ("2023/12", "2023-12", ":boom:Our paper won")),  # jemoji shortcode
 ])
 def test_leading_date_is_split_off(item, expected):
     written, iso, rest = split_leading_date(clean(item))
@@ -49,6 +52,8 @@ def test_author_markers_are_stripped():
         "Kai Chen", "Yunhao Gou", "Lanqing Hong", "Hang Xu"]
     assert split_authors("Lei Li #, Zhihui Xie #, Mukai Li and Qi Liu, et al.") == [
         "Lei Li", "Zhihui Xie", "Mukai Li", "Qi Liu"]
+    assert split_authors("Xiangyan Qu, Chengxuan Qian† (corresponding author), Rui Chen") == [
+        "Xiangyan Qu", "Chengxuan Qian", "Rui Chen"]
 
 
 def test_decode_falls_back_for_non_utf8_bytes():

@@ -15,6 +15,7 @@ from types import ModuleType
 from ..records import PageRecords, SourceInfo
 from . import arxiv, barron, dblp, generic, hugo, openalex, orcid, scholar, scholarfeed, semanticscholar
 from . import alfolio, bibtex
+from . import acadhomepage, academicpages
 from .site import MAX_ROUNDS, Fetched, ParseError, Resource, Site, Wish, extraction, run_extraction
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ FORMATS: tuple[Format, ...] = tuple(_format(m) for m in (
     bibtex,
     barron, hugo,
     alfolio,
+    acadhomepage, academicpages,
     generic,
 ))
 _BY_NAME = {f.name: f for f in FORMATS}

@@ -24,6 +24,8 @@ from .site import Resource, Site
 _FRONT_MATTER = re.compile(r"\A\ufeff?(---|\+\+\+)[ \t]*\r?\n(?:(.*?)\r?\n)??\1[ \t]*(?:\r?\n|\Z)", re.S)
 _INCLUDE_RELATIVE = re.compile(r"\{%-?\s*include_relative\s+([^\s%]+)[^%]*-?%\}")
 _KRAMDOWN_IAL = re.compile(r"^\s*\{:[^}\n]*\}\s*$|\{:[^}\n]*\}", re.M)
+# kramdown's hard line break: a line ending in two backslashes (AcadHomepage's "[Title](url) \\").
+_KRAMDOWN_BREAK = re.compile(r"(?<!\\)\\\\[ \t]*$", re.M)
 _MD = MarkdownIt("commonmark", {"html": True, "linkify": False, "typographer": False}).enable("table")
 
 
@@ -87,6 +89,7 @@ def to_html(markdown: str) -> str:
     that commented-out content never reaches the records."""
     markdown = strip_html_comments(strip_liquid(markdown))
     markdown = _KRAMDOWN_IAL.sub("", markdown)
+    markdown = _KRAMDOWN_BREAK.sub("<br>", markdown)
     return _MD.render(markdown)
 
 

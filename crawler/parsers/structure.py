@@ -18,10 +18,10 @@ from .html import Section, absolute_url, iter_blocks, lines_of, links_of, text_o
 _NEWS_TITLE = re.compile(r"\b(news|updates?|announcements?|what'?s new|recent|latest|highlights)\b", re.I)
 _PUB_TITLE = re.compile(r"\b(publications?|papers?|preprints?|selected works|articles|"
                         r"conference|journals?|manuscripts?)\b", re.I)
-# Sections that look dated or listy but hold no news or papers.
+# Sections that look dated or listy but hold no news or papers ("Post-Training" is a topic).
 _OTHER_TITLE = re.compile(r"\b(talks?|teaching|services?|honou?rs?|awards?|education|experience|"
                           r"internships?|visitors?|blog|posts?|software|projects?|students?|"
-                          r"reviewer|grants?|patents?|media|press|presentations?)\b", re.I)
+                          r"reviewer|grants?|patents?|media|press|presentations?)\b(?!-)", re.I)
 
 
 def is_news_title(title: str) -> bool:
@@ -139,6 +139,11 @@ def _name_like(names: list[str]) -> bool:
     return bool(names) and all(
         0 < len(n.split()) <= 5 and not any(c.isdigit() for c in n)
         and all(_NAME_WORD.match(w) for w in n.replace(",", " ").split()) for n in names)
+
+
+def looks_like_name(text: str) -> bool:
+    """Whether a string looks like one person's name (`Dit-Yan Yeung`, `Liu, H.`, `B Li`)."""
+    return _name_like([text])
 
 
 def venue_of(text: str) -> str | None:
