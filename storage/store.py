@@ -16,7 +16,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, func, or_, select, update
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from ulid import ULID
 
@@ -33,6 +33,8 @@ from .models import (DeliveryRow, EndpointRow, EventRow, ProfileRow, RecordRow, 
 JITTER = 0.1
 #: A delivery attempt in flight is re-offered after this long (the process died mid-attempt).
 DELIVERY_LEASE = timedelta(seconds=60)
+#: Execution option marking a transaction that writes (SQLite: BEGIN IMMEDIATE).
+WRITE_OPTION = "profilesync_write"
 
 
 @dataclass(frozen=True)
@@ -131,11 +133,22 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
+            # pysqlite would open a transaction only at the first INSERT/UPDATE, so the reads
+            # of `apply` ran outside it; SQLAlchemy emits BEGIN itself instead (see below).
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")      # readers don't block the writer
             cursor.execute("PRAGMA synchronous=NORMAL")    # durable at checkpoints; safe with WAL
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection: Connection) -> None:
+            # A write transaction takes the write lock before it reads (SQLite's stand-in for
+            # SELECT ... FOR UPDATE): two processes applying to one source serialise instead
+            # of both diffing the same old records, and never fail to upgrade a stale read.
+            write = connection.get_execution_options().get(WRITE_OPTION)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -144,12 +157,13 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._writes = sessionmaker(engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False)
 
     @classmethod
     def open(cls, url: str) -> Store:
         """Connect and bring the schema up to date (migrations run on every start)."""
         engine = make_engine(url)
-        upgrade(engine)
+        upgrade(engine.execution_options(**{WRITE_OPTION: True}))
         return cls(engine)
 
     def close(self) -> None:
@@ -157,7 +171,7 @@ class Store:
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
-        with self._sessions() as session, session.begin():
+        with self._writes() as session, session.begin():
             yield session
 
     # -- configuration -------------------------------------------------------------------
@@ -254,6 +268,9 @@ class Store:
             now = result.fetched_at
             if result.status is FetchStatus.FAILED:
                 changes = self._record_failure(s, src, result.error or "fetch failed", result.http_status, now)
+            elif (result.http_status or 0) >= 400:  # an error page parsed as if it were the page
+                changes = self._record_failure(s, src, f"{result.url}: HTTP {result.http_status}",
+                                               result.http_status, now)
             else:
                 changes = self._record_success(s, src, result, now)
             factor = 1 + random.uniform(-JITTER, JITTER)
