@@ -396,7 +396,7 @@ class Store:
     def profile_states(self) -> list[ProfileState]:
         with self._sessions() as s:
             counts = dict(s.execute(select(RecordRow.source_id, func.count()).where(
-                RecordRow.kind != "profile", RecordRow.missing == 0).group_by(RecordRow.source_id)).tuples().all())
+                RecordRow.kind != "profile", RecordRow.missing == 0).group_by(RecordRow.source_id)).all())
             sources: dict[str, list[SourceState]] = {}
             for src in s.scalars(select(SourceRow).order_by(SourceRow.id)):
                 sources.setdefault(src.profile_id, []).append(SourceState(
@@ -420,7 +420,7 @@ class Store:
                 .where(DeliveryRow.id.in_(heads), DeliveryRow.next_attempt_at <= now,
                        or_(DeliveryRow.lease_until.is_(None), DeliveryRow.lease_until <= now),
                        EndpointRow.enabled.is_(True))
-                .order_by(DeliveryRow.id).limit(limit)).tuples().all()
+                .order_by(DeliveryRow.id).limit(limit)).all()
             out = []
             for delivery, ev, endpoint in rows:
                 delivery.lease_until = now + DELIVERY_LEASE
@@ -461,7 +461,7 @@ class Store:
     def outbox_stats(self) -> dict[str, float]:
         now = utcnow()
         with self._sessions() as s:
-            counts = dict(s.execute(select(DeliveryRow.state, func.count()).group_by(DeliveryRow.state)).tuples().all())
+            counts = dict(s.execute(select(DeliveryRow.state, func.count()).group_by(DeliveryRow.state)).all())
             oldest = s.scalar(select(func.min(DeliveryRow.created_at)).where(DeliveryRow.state == "pending"))
         return {"pending": counts.get("pending", 0), "delivered": counts.get("delivered", 0),
                 "dead": counts.get("dead", 0),
