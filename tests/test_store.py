@@ -129,6 +129,18 @@ def test_migrations_bring_an_empty_database_to_head_matching_the_models(db_url: 
         store.close()
 
 
+def test_processes_starting_together_on_a_new_database_all_migrate_it(db_url: str) -> None:
+    """Daemon and CLI started at once: the migrations run once, nobody fails on CREATE TABLE."""
+    opener = "import sys; from storage.store import Store; Store.open(sys.argv[1]).close()"
+    children = [subprocess.Popen([sys.executable, "-c", opener, db_url], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+                for _ in range(3)]
+    assert [(child.wait(timeout=60), child.stderr.read() if child.stderr else "") for child in children] == [(0, "")] * 3
+    store = Store.open(db_url)
+    with store.engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    store.close()
+
+
 # -- baseline, edits, noise --------------------------------------------------------------------
 
 def test_first_sync_of_a_parsed_page_is_a_silent_baseline(store: Store, lei: Feed) -> None:
