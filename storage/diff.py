@@ -19,6 +19,10 @@ from rapidfuzz import fuzz
 from crawler.identity import dedupe, match, normalise_title
 from crawler.records import NewsItem, PageRecords, Profile, Publication
 
+#: Every event type there is (DESIGN.md, "Events"); the store adds source.failed/recovered.
+EVENT_TYPES = ("paper.added", "paper.updated", "paper.removed", "news.added", "news.updated", "news.removed",
+               "profile.updated", "metrics.updated", "source.failed", "source.recovered")
+
 #: A record missing from this many successful syncs in a row is removed.
 REMOVE_AFTER_MISSING = 2
 #: A snapshot with fewer than this share of the records we hold is suspect...
