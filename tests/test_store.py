@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,12 +20,12 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select
 
-from crawler.jobs import FetchResult, FetchStatus
+from crawler.jobs import DocumentState, FetchResult, FetchStatus
 from crawler.parsers import parse_bytes
 from crawler.records import PageRecords, Publication, SourceInfo
 from storage.migrate import MIGRATIONS
-from storage.models import Base, EventRow, RecordRow, SnapshotContentRow, SnapshotRow, SourceRow
-from storage.store import EndpointSpec, Event, ProfileSpec, SourceSpec, Store
+from storage.models import Base, DeliveryRow, EventRow, RecordRow, SnapshotContentRow, SnapshotRow, SourceRow
+from storage.store import EndpointSpec, Event, ProfileSpec, SourceSpec, Store, content_hash
 
 from conftest import CORPUS
 
@@ -273,6 +273,19 @@ def test_records_keep_first_and_last_seen(store: Store, lei: Feed) -> None:
     assert seen["Profile Sync: Watching Researcher Homepages at Scale"] == (T0 + timedelta(hours=3),) * 2
 
 
+def test_validators_of_the_last_successful_fetch_come_back_in_the_next_job(store: Store, lei: Feed) -> None:
+    """The crawler sends them as If-None-Match / If-Modified-Since; a failure must not lose them."""
+    first = (DocumentState(URL, etag='"v1"', last_modified="Mon, 05 Jan 2026 10:00:00 GMT", body_hash="a" * 64),)
+    lei(parsed(PAGE), documents=first)
+    assert store.jobs(["lei"])[0].documents == first
+    lei(status=FetchStatus.FAILED, error="down", documents=(DocumentState(URL, etag='"bad"'),))
+    assert store.jobs(["lei"])[0].documents == first
+    refreshed = (replace(first[0], etag='"v2"'),)
+    lei(None, FetchStatus.NOT_MODIFIED, documents=refreshed)
+    assert store.jobs(["lei"])[0].documents == refreshed
+    assert source_row(store, lei).content_hash == content_hash(parsed(PAGE))
+
+
 # -- events ----------------------------------------------------------------------------------
 
 def many_new_papers(n: int) -> PageRecords:
@@ -305,6 +318,21 @@ def test_event_ids_are_unique_sortable_and_stable_across_redelivery(store: Store
     assert deliver_all(fail_first=True) == ids
     assert store.replay() == 8
     assert deliver_all(fail_first=False) == ids
+
+
+def test_apply_queues_a_delivery_per_event_for_each_endpoint_that_wants_it(store: Store, lei: Feed) -> None:
+    store.upsert_endpoints([EndpointSpec("all", "https://a.example.org/", "whsec_YQ=="),
+                            EndpointSpec("papers-of-lei", "https://b.example.org/", "whsec_Yg==", ("paper.*",), ("lei",)),
+                            EndpointSpec("ana-only", "https://c.example.org/", "whsec_Yw==", ("*",), ("ana",))])
+    lei(parsed(edit(PAGE, ("* **Multimodal ArXiv", NEW_PAPER + "* **Multimodal ArXiv"),
+                    ("* [2024/06]", "* [2025/01] Our profile sync paper is out.\n* [2024/06]"))))
+    assert sorted(e.type for e in lei.log[-1]) == ["news.added", "paper.added"]
+    with store.engine.connect() as conn:
+        queued = conn.execute(select(DeliveryRow.endpoint_id, EventRow.type, DeliveryRow.state)
+                              .join(EventRow, EventRow.seq == DeliveryRow.event_seq)).all()
+    assert sorted(queued) == [("all", "news.added", "pending"), ("all", "paper.added", "pending"),
+                              ("papers-of-lei", "paper.added", "pending")]
+    assert store.outbox_stats()["pending"] == 3
 
 
 def test_events_query_by_id_time_type_and_profile(store: Store, lei: Feed) -> None:
@@ -370,7 +398,7 @@ CHILD = textwrap.dedent("""
     from datetime import datetime
     from sqlalchemy import event
     from sqlalchemy.orm import Session
-    from crawler.jobs import FetchResult, FetchStatus
+    from crawler.jobs import DocumentState, FetchResult, FetchStatus
     from crawler.records import PageRecords
     from storage.store import Store
 
