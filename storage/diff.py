@@ -17,7 +17,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from crawler.identity import dedupe, match, normalise_title
-from crawler.records import NewsItem, PageRecords, Profile, Publication
+from crawler.records import PageRecords, Profile, Publication
 
 #: Every event type there is (DESIGN.md, "Events"); the store adds source.failed/recovered.
 EVENT_TYPES = ("paper.added", "paper.updated", "paper.removed", "news.added", "news.updated", "news.removed",

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, or_, select, update
+from sqlalchemy import Connection, CursorResult, Engine, create_engine, delete, event, func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from ulid import ULID
 
@@ -471,7 +471,8 @@ class Store:
                 if seq is None:
                     raise KeyError(f"no event with id {since!r}")
                 query = query.where(DeliveryRow.event_seq > seq)
-            result = s.execute(query.values(state="pending", attempts=0, next_attempt_at=utcnow(), lease_until=None))
+            result = cast(CursorResult[Any], s.execute(
+                query.values(state="pending", attempts=0, next_attempt_at=utcnow(), lease_until=None)))
             return result.rowcount or 0
 
     def outbox_stats(self) -> dict[str, float]:

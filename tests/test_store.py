@@ -132,13 +132,15 @@ def test_migrations_bring_an_empty_database_to_head_matching_the_models(db_url: 
 def test_processes_starting_together_on_a_new_database_all_migrate_it(db_url: str) -> None:
     """Daemon and CLI started at once: the migrations run once, nobody fails on CREATE TABLE."""
     opener = "import sys; from storage.store import Store; Store.open(sys.argv[1]).close()"
-    children = [subprocess.Popen([sys.executable, "-c", opener, db_url], cwd=ROOT, stderr=subprocess.PIPE, text=True)
-                for _ in range(3)]
-    assert [(child.wait(timeout=60), child.stderr.read() if child.stderr else "") for child in children] == [(0, "")] * 3
+    children = [subprocess.Popen([sys.executable, "-c", opener, db_url], cwd=ROOT, stderr=subprocess.PIPE,
+                                 text=True) for _ in range(3)]
+    outcomes = [(child.wait(timeout=60), child.stderr.read() if child.stderr else "") for child in children]
+    assert outcomes == [(0, "")] * 3
     store = Store.open(db_url)
     with store.engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == ScriptDirectory(str(MIGRATIONS)).get_current_head()
+        revision = MigrationContext.configure(conn).get_current_revision()
     store.close()
+    assert revision == ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
 # -- baseline, edits, noise --------------------------------------------------------------------
@@ -159,7 +161,8 @@ def test_owner_edits_become_events(store: Store, lei: Feed) -> None:
                 ("* **Multimodal ArXiv", NEW_PAPER + "* **Multimodal ArXiv"),
                 # the VITATECS preprint got published
                 ("  [[arxiv](https://arxiv.org/abs/2311.17404)", "  ***CVPR 2025*** [[arxiv](https://arxiv.org/abs/2311.17404)"),
-                ("* [2024/06]", "* [2025/01] Our profile sync paper is out, see [the paper](https://arxiv.org/abs/2501.01234).\n* [2024/06]"),
+                ("* [2024/06]", "* [2025/01] Our profile sync paper is out, see "
+                                "[the paper](https://arxiv.org/abs/2501.01234).\n* [2024/06]"),
                 ("[2024/05] Five papers got accepted", "[2024/05] Five of our papers were accepted"))
     assert sorted(lei(parsed(page))) == ["news.added", "news.updated", "paper.added", "paper.updated"]
     events = {e.type: e for e in lei.log[-1]}
@@ -322,7 +325,8 @@ def test_event_ids_are_unique_sortable_and_stable_across_redelivery(store: Store
 
 def test_apply_queues_a_delivery_per_event_for_each_endpoint_that_wants_it(store: Store, lei: Feed) -> None:
     store.upsert_endpoints([EndpointSpec("all", "https://a.example.org/", "whsec_YQ=="),
-                            EndpointSpec("papers-of-lei", "https://b.example.org/", "whsec_Yg==", ("paper.*",), ("lei",)),
+                            EndpointSpec("papers-of-lei", "https://b.example.org/", "whsec_Yg==", ("paper.*",),
+                                         ("lei",)),
                             EndpointSpec("ana-only", "https://c.example.org/", "whsec_Yw==", ("*",), ("ana",))])
     lei(parsed(edit(PAGE, ("* **Multimodal ArXiv", NEW_PAPER + "* **Multimodal ArXiv"),
                     ("* [2024/06]", "* [2025/01] Our profile sync paper is out.\n* [2024/06]"))))
@@ -469,5 +473,7 @@ def test_claim_due_leases_whole_profiles_and_apply_sets_the_next_sync(store: Sto
     job = first[0]
     store.apply(FetchResult(job.source_id, job.url, FetchStatus.FAILED, now, error="down"))
     state = next(s for p in store.profile_states() for s in p.sources if s.url == job.url)
-    assert now + timedelta(seconds=3240) <= state.next_due_at <= now + timedelta(seconds=3960)
-    assert store.claim_due(now + timedelta(seconds=601), limit=10, lease_s=600) != []   # leases expired
+    assert state.next_due_at is not None
+    assert now + timedelta(seconds=3240) <= state.next_due_at <= now + timedelta(seconds=3960)   # 1 h +- 10%
+    later = store.claim_due(now + timedelta(seconds=601), limit=10, lease_s=600)   # the leases expired
+    assert {j.url for j in later} == {j.url for j in first + second} - {job.url}
