@@ -22,7 +22,7 @@ from sqlalchemy import func, inspect, select
 
 from crawler.jobs import DocumentState, FetchResult, FetchStatus
 from crawler.parsers import parse_bytes
-from crawler.records import PageRecords, Publication, SourceInfo
+from crawler.records import Metrics, PageRecords, Profile, Publication, SourceInfo
 from storage.migrate import MIGRATIONS
 from storage.models import Base, DeliveryRow, EventRow, RecordRow, SnapshotContentRow, SnapshotRow, SourceRow
 from storage.store import EndpointSpec, Event, ProfileSpec, SourceSpec, Store, content_hash
@@ -206,6 +206,32 @@ def test_paper_back_after_one_miss_is_kept_without_events(store: Store, lei: Fee
     assert lei(parsed(PAGE)) == []
     assert lei(parsed(without_survey(PAGE))) == []   # one miss again, not the second
     assert SURVEY in held_titles(store)
+
+
+def test_news_item_dropped_by_the_owner_is_removed_after_two_syncs(store: Store, lei: Feed) -> None:
+    page = PAGE[:PAGE.index("* [2024/02]")] + PAGE[PAGE.index("* [2023/12]"):]
+    assert lei(parsed(page)) == []
+    assert lei(parsed(page)) == ["news.removed"]
+    assert lei.log[-1][0].data["date_iso"] == "2024-02" and lei.log[-1][0].data["text"].startswith("Checkout our Reka")
+    assert store.profile_states()[0].sources[0].records == 16
+
+
+def test_profile_and_metrics_changes_of_a_listing(store: Store) -> None:
+    scholar = add_source(store, key="scholar:lei")
+    paper = Publication("Label Words are Anchors", ["Lean Wang", "Lei Li"], "EMNLP", 2023, citations=400)
+
+    def listing(position: str, citations: int, paper_citations: int) -> PageRecords:
+        profile = Profile(name="Lei Li", position=position, affiliation="HKU",
+                          metrics=Metrics(citations=citations, h_index=20))
+        return PageRecords(SourceInfo("https://scholar.google.com/citations?user=x", "listing", "scholar"), profile,
+                           publications=[replace(paper, citations=paper_citations)])
+
+    assert scholar(listing("PhD student", 1500, 400)) == []
+    assert scholar(listing("PhD student", 1500, 420)) == []        # a paper's citation count: silent
+    assert scholar(listing("Assistant Professor", 1527, 430)) == ["profile.updated", "metrics.updated"]
+    profile, metrics = scholar.log[-1]
+    assert profile.data["changes"] == {"position": ["PhD student", "Assistant Professor"]}
+    assert metrics.data == {"metrics": {"citations": 1527, "h_index": 20}, "changes": {"citations": [1500, 1527]}}
 
 
 def test_failed_fetches_keep_the_records_and_report_once(store: Store, lei: Feed) -> None:
