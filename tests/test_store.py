@@ -35,11 +35,10 @@ PAGE = (next((CORPUS / "seeds").glob("002_*")) / "page.md").read_text()
 URL = "https://raw.githubusercontent.com/lei/lei.github.io/master/_pages/about.md"
 T0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
 
-NEW_PAPER = """* **Profile Sync: Watching Researcher Homepages at Scale**
-  **Lei Li**, Jane Doe
-  ***NeurIPS 2025*** [[arxiv](https://arxiv.org/abs/2501.01234)]
-
-"""
+#: Written like the page's other entries: lines end in two spaces (markdown hard breaks).
+NEW_PAPER = ("* **Profile Sync: Watching Researcher Homepages at Scale**  \n"
+             "  **Lei Li**, Jane Doe  \n"
+             "  ***NeurIPS 2025*** [[arxiv](https://arxiv.org/abs/2501.01234)]\n\n")
 SURVEY = "A Survey for In-context Learning"
 
 
@@ -157,22 +156,29 @@ def test_first_sync_of_a_parsed_page_is_a_silent_baseline(store: Store, lei: Fee
 
 def test_owner_edits_become_events(store: Store, lei: Feed) -> None:
     before = {p.title: p for p in parsed(PAGE).publications}
+    vitatecs = next(t for t in before if t.startswith("VITATECS"))
     page = edit(PAGE,
                 ("* **Multimodal ArXiv", NEW_PAPER + "* **Multimodal ArXiv"),
                 # the VITATECS preprint got published
-                ("  [[arxiv](https://arxiv.org/abs/2311.17404)", "  ***CVPR 2025*** [[arxiv](https://arxiv.org/abs/2311.17404)"),
+                ("  [[arxiv](https://arxiv.org/abs/2311.17404)",
+                 "  ***CVPR 2025*** [[arxiv](https://arxiv.org/abs/2311.17404)"),
+                # a title without any id, edited: matched by the fuzzy title guarded by year and authors
+                ("**Dynamic Knowledge Distillation for Pre-trained", "**Dynamic Knowledge Distillation for Pretrained"),
                 ("* [2024/06]", "* [2025/01] Our profile sync paper is out, see "
                                 "[the paper](https://arxiv.org/abs/2501.01234).\n* [2024/06]"),
                 ("[2024/05] Five papers got accepted", "[2024/05] Five of our papers were accepted"))
-    assert sorted(lei(parsed(page))) == ["news.added", "news.updated", "paper.added", "paper.updated"]
-    events = {e.type: e for e in lei.log[-1]}
-    assert events["paper.added"].data["title"] == "Profile Sync: Watching Researcher Homepages at Scale"
-    assert events["paper.added"].data["ids"] == {"arxiv": "2501.01234"}
-    vitatecs = next(t for t in before if t.startswith("VITATECS"))
-    assert events["paper.updated"].data["title"] == vitatecs
-    assert events["paper.updated"].data["changes"] == {"venue": [before[vitatecs].venue, "CVPR"], "year": [None, 2025]}
-    assert events["news.added"].data["date_iso"] == "2025-01"
-    assert events["news.updated"].data["changes"]["text"][1].startswith("Five of our papers were accepted")
+    assert sorted(lei(parsed(page))) == ["news.added", "news.updated", "paper.added", "paper.updated", "paper.updated"]
+    events = {(e.type, e.data.get("title")): e for e in lei.log[-1]}
+    added = events["paper.added", "Profile Sync: Watching Researcher Homepages at Scale"]
+    assert added.data["ids"] == {"arxiv": "2501.01234"} and added.data["authors"] == ["Lei Li", "Jane Doe"]
+    assert events["paper.updated", vitatecs].data["changes"] == {
+        "venue": [before[vitatecs].venue, "CVPR"], "year": [None, 2025]}
+    assert events["paper.updated", "Dynamic Knowledge Distillation for Pretrained Language Models"].data["changes"] == {
+        "title": ["Dynamic Knowledge Distillation for Pre-trained Language Models",
+                  "Dynamic Knowledge Distillation for Pretrained Language Models"]}
+    news = {e.type: e.data for e in lei.log[-1] if e.type.startswith("news.")}
+    assert news["news.added"]["date_iso"] == "2025-01"
+    assert news["news.updated"]["changes"]["text"][1].startswith("Five of our papers were accepted")
     assert {(e.profile, e.source, e.occurred_at) for e in lei.log[-1]} == {("lei", URL, lei.now)}
     assert [e.to_dict() for e in store.events()] == [e.to_dict() for e in lei.log[-1]]
     assert store.profile_states()[0].sources[0].records == 13 + 4 + 2
