@@ -139,7 +139,7 @@ def resync(url: str, pages: dict[int, PageRecords], sources: dict[int, str], whe
     return timing
 
 
-def best_of(func: Callable[[], object], repeat: int = 3) -> float:
+def best_of(func: Callable[[], object], repeat: int = 10) -> float:
     best = float("inf")
     for _ in range(repeat):
         start = time.perf_counter()
