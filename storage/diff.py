@@ -4,7 +4,8 @@ Pure: no database. The store loads the current records, calls `diff`, and writes
 returns in the same transaction as the events. The noise rules live here (DESIGN.md):
 - the first successful sync is a silent baseline;
 - a record is removed only when missing from two successful syncs in a row;
-- a snapshot that suddenly holds far fewer records than we have is suspect, not a mass removal;
+- a snapshot that suddenly holds far fewer records than we have (or none) is suspect, not a
+  mass removal;
 - reordering and formatting change no extracted field, so they produce no event.
 """
 from __future__ import annotations
@@ -16,7 +17,11 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from crawler.identity import dedupe, match, normalise_title
-from crawler.records import NewsItem, PageRecords, Profile, Publication
+from crawler.records import PageRecords, Profile, Publication
+
+#: Every event type there is (DESIGN.md, "Events"); the store adds source.failed/recovered.
+EVENT_TYPES = ("paper.added", "paper.updated", "paper.removed", "news.added", "news.updated", "news.removed",
+               "profile.updated", "metrics.updated", "source.failed", "source.recovered")
 
 #: A record missing from this many successful syncs in a row is removed.
 REMOVE_AFTER_MISSING = 2
@@ -71,9 +76,12 @@ def present_count(held: Sequence[Held]) -> int:
 
 
 def is_suspect(held: Sequence[Held], new: PageRecords) -> bool:
-    """Far fewer records than we hold: an error page or a broken template, not a purge."""
+    """Far fewer records than we hold: an error page or a broken template, not a purge.
+    No records at all where we hold some is what an error page looks like, however few."""
     before = present_count(held)
     after = len(new.publications) + len(new.news)
+    if after == 0:
+        return before > 0
     return before >= SUSPECT_MIN_RECORDS and after < before * SUSPECT_SHARE
 
 

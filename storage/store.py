@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, delete, event, func, or_, select, update
+from sqlalchemy import Connection, CursorResult, Engine, create_engine, delete, event, func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from ulid import ULID
 
@@ -33,6 +33,11 @@ from .models import (DeliveryRow, EndpointRow, EventRow, ProfileRow, RecordRow, 
 JITTER = 0.1
 #: A delivery attempt in flight is re-offered after this long (the process died mid-attempt).
 DELIVERY_LEASE = timedelta(seconds=60)
+#: Execution option marking a transaction that writes (SQLite: BEGIN IMMEDIATE).
+WRITE_OPTION = "profilesync_write"
+#: For UPDATE/DELETE over many records: apply reads rows as tuples, so there are no loaded
+#: objects to keep in step (the default would evaluate the criteria on every one of them).
+NO_SYNC = {"synchronize_session": False}
 
 
 @dataclass(frozen=True)
@@ -131,11 +136,22 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
+            # pysqlite would open a transaction only at the first INSERT/UPDATE, so the reads
+            # of `apply` ran outside it; SQLAlchemy emits BEGIN itself instead (see below).
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")      # readers don't block the writer
             cursor.execute("PRAGMA synchronous=NORMAL")    # durable at checkpoints; safe with WAL
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection: Connection) -> None:
+            # A write transaction takes the write lock before it reads (SQLite's stand-in for
+            # SELECT ... FOR UPDATE): two processes applying to one source serialise instead
+            # of both diffing the same old records, and never fail to upgrade a stale read.
+            write = connection.get_execution_options().get(WRITE_OPTION)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -144,12 +160,13 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._writes = sessionmaker(engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False)
 
     @classmethod
     def open(cls, url: str) -> Store:
         """Connect and bring the schema up to date (migrations run on every start)."""
         engine = make_engine(url)
-        upgrade(engine)
+        upgrade(engine.execution_options(**{WRITE_OPTION: True}))
         return cls(engine)
 
     def close(self) -> None:
@@ -157,7 +174,7 @@ class Store:
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
-        with self._sessions() as session, session.begin():
+        with self._writes() as session, session.begin():
             yield session
 
     # -- configuration -------------------------------------------------------------------
@@ -256,6 +273,9 @@ class Store:
             now = result.fetched_at
             if result.status is FetchStatus.FAILED:
                 changes = self._record_failure(s, src, result.error or "fetch failed", result.http_status, now)
+            elif (result.http_status or 0) >= 400:  # an error page parsed as if it were the page
+                changes = self._record_failure(s, src, f"{result.url}: HTTP {result.http_status}",
+                                               result.http_status, now)
             else:
                 changes = self._record_success(s, src, result, now)
             factor = 1 + random.uniform(-JITTER, JITTER)
@@ -275,15 +295,21 @@ class Store:
         return [differ.Change("source.failed", {"url": src.url, "error": error, "http_status": http_status})]
 
     def _record_success(self, s: Session, src: SourceRow, result: FetchResult, now: datetime) -> list[differ.Change]:
-        held_rows = s.scalars(select(RecordRow).where(RecordRow.source_id == src.id)).all()
-        profile_row = next((r for r in held_rows if r.kind == "profile"), None)
-        held = [differ.Held(r.id, r.kind, r.data, r.missing) for r in held_rows if r.kind != "profile"]
-
         records, digest = None, src.content_hash
         if result.status is FetchStatus.FETCHED and result.records is not None:
             digest = content_hash(result.records)
             if digest != src.content_hash:
                 records = result.records
+        # Most syncs change nothing: then only the records already missing matter (they may
+        # now be removed); the others are marked seen with one UPDATE, without loading them.
+        query = select(RecordRow.id, RecordRow.kind, RecordRow.data, RecordRow.missing).where(
+            RecordRow.source_id == src.id)
+        if records is None:
+            query = query.where(RecordRow.missing > 0, RecordRow.kind != "profile")
+        rows = s.execute(query).all()
+        profile = next((row for row in rows if row.kind == "profile"), None)
+        held = [differ.Held(row.id, row.kind, row.data, row.missing) for row in rows if row.kind != "profile"]
+
         if records is not None and src.successful_syncs and differ.is_suspect(held, records):
             src.suspect_count = src.suspect_count + 1 if src.suspect_hash == digest else 1
             src.suspect_hash = digest
@@ -296,12 +322,16 @@ class Store:
         changes: list[differ.Change] = []
         if src.consecutive_failures:
             changes.append(differ.Change("source.recovered", {"url": src.url, "failures": src.consecutive_failures}))
-        d = differ.diff(held, profile_row.data if profile_row else None, records, baseline=src.successful_syncs == 0)
+        if records is None:
+            s.execute(update(RecordRow).where(RecordRow.source_id == src.id, RecordRow.missing == 0,
+                                              RecordRow.kind != "profile").values(last_seen=now),
+                      execution_options=NO_SYNC)
+        d = differ.diff(held, profile.data if profile else None, records, baseline=src.successful_syncs == 0)
         changes += d.events
-        self._write_records(s, src, d, profile_row, now)
+        self._write_records(s, src, d, profile.id if profile else None, now)
 
         if records is not None:
-            if s.get(SnapshotContentRow, digest) is None:
+            if s.scalar(select(SnapshotContentRow.hash).where(SnapshotContentRow.hash == digest)) is None:
                 s.add(SnapshotContentRow(hash=digest, data=records.to_dict()))
             s.add(SnapshotRow(source_id=src.id, status=result.status.value, fetched_at=now, confirmed_at=now,
                               content_hash=digest, record_count=len(records.publications) + len(records.news),
@@ -309,7 +339,7 @@ class Store:
         else:  # 304 / same body / same records: the last snapshot is confirmed
             s.execute(update(SnapshotRow).where(SnapshotRow.id == select(func.max(SnapshotRow.id)).where(
                 SnapshotRow.source_id == src.id, SnapshotRow.content_hash.is_not(None)).scalar_subquery())
-                .values(confirmed_at=now))
+                .values(confirmed_at=now), execution_options=NO_SYNC)
         if result.documents:
             src.documents = [_document_dict(d) for d in result.documents]
         src.content_hash = digest
@@ -319,23 +349,26 @@ class Store:
         return changes
 
     @staticmethod
-    def _write_records(s: Session, src: SourceRow, d: differ.Diff, profile_row: RecordRow | None,
-                       now: datetime) -> None:
+    def _write_records(s: Session, src: SourceRow, d: differ.Diff, profile_id: int | None, now: datetime) -> None:
+        """Statements over many rows at once (executemany), not one ORM object per record."""
         if d.seen:
-            s.execute(update(RecordRow).where(RecordRow.id.in_(d.seen)).values(last_seen=now, missing=0))
-        for record_id, data in d.updates.items():
-            s.execute(update(RecordRow).where(RecordRow.id == record_id).values(data=data))
-        for record_id, missing in d.missing.items():
-            s.execute(update(RecordRow).where(RecordRow.id == record_id).values(missing=missing))
+            s.execute(update(RecordRow).where(RecordRow.id.in_(d.seen)).values(last_seen=now, missing=0),
+                      execution_options=NO_SYNC)
+        if d.updates:
+            s.execute(update(RecordRow), [{"id": i, "data": data} for i, data in d.updates.items()])
+        if d.missing:
+            s.execute(update(RecordRow), [{"id": i, "missing": missing} for i, missing in d.missing.items()])
         if d.deletes:
-            s.execute(delete(RecordRow).where(RecordRow.id.in_(d.deletes)))
-        s.add_all(RecordRow(source_id=src.id, kind=kind, data=data, first_seen=now, last_seen=now, missing=0)
-                  for kind, data in d.inserts)
-        if d.profile is not None:
-            if profile_row is None:
-                s.add(RecordRow(source_id=src.id, kind="profile", data=d.profile, first_seen=now, last_seen=now))
-            else:
-                profile_row.data, profile_row.last_seen = d.profile, now
+            s.execute(delete(RecordRow).where(RecordRow.id.in_(d.deletes)), execution_options=NO_SYNC)
+        inserts = [{"source_id": src.id, "kind": kind, "data": data, "first_seen": now, "last_seen": now, "missing": 0}
+                   for kind, data in d.inserts]
+        if d.profile is not None and profile_id is None:
+            inserts.append({"source_id": src.id, "kind": "profile", "data": d.profile, "first_seen": now,
+                            "last_seen": now, "missing": 0})
+        elif d.profile is not None:
+            s.execute(update(RecordRow), [{"id": profile_id, "data": d.profile, "last_seen": now}])
+        if inserts:
+            s.execute(insert(RecordRow), inserts)
 
     def _append_events(self, s: Session, src: SourceRow, changes: list[differ.Change], now: datetime) -> list[Event]:
         if not changes:
@@ -381,7 +414,7 @@ class Store:
     def profile_states(self) -> list[ProfileState]:
         with self._sessions() as s:
             counts = dict(s.execute(select(RecordRow.source_id, func.count()).where(
-                RecordRow.kind != "profile", RecordRow.missing == 0).group_by(RecordRow.source_id)).tuples().all())
+                RecordRow.kind != "profile", RecordRow.missing == 0).group_by(RecordRow.source_id)).all())
             sources: dict[str, list[SourceState]] = {}
             for src in s.scalars(select(SourceRow).order_by(SourceRow.id)):
                 sources.setdefault(src.profile_id, []).append(SourceState(
@@ -405,7 +438,7 @@ class Store:
                 .where(DeliveryRow.id.in_(heads), DeliveryRow.next_attempt_at <= now,
                        or_(DeliveryRow.lease_until.is_(None), DeliveryRow.lease_until <= now),
                        EndpointRow.enabled.is_(True))
-                .order_by(DeliveryRow.id).limit(limit)).tuples().all()
+                .order_by(DeliveryRow.id).limit(limit)).all()
             out = []
             for delivery, ev, endpoint in rows:
                 delivery.lease_until = now + DELIVERY_LEASE
@@ -440,13 +473,14 @@ class Store:
                 if seq is None:
                     raise KeyError(f"no event with id {since!r}")
                 query = query.where(DeliveryRow.event_seq > seq)
-            result = s.execute(query.values(state="pending", attempts=0, next_attempt_at=utcnow(), lease_until=None))
+            result = cast(CursorResult[Any], s.execute(
+                query.values(state="pending", attempts=0, next_attempt_at=utcnow(), lease_until=None)))
             return result.rowcount or 0
 
     def outbox_stats(self) -> dict[str, float]:
         now = utcnow()
         with self._sessions() as s:
-            counts = dict(s.execute(select(DeliveryRow.state, func.count()).group_by(DeliveryRow.state)).tuples().all())
+            counts = dict(s.execute(select(DeliveryRow.state, func.count()).group_by(DeliveryRow.state)).all())
             oldest = s.scalar(select(func.min(DeliveryRow.created_at)).where(DeliveryRow.state == "pending"))
         return {"pending": counts.get("pending", 0), "delivered": counts.get("delivered", 0),
                 "dead": counts.get("dead", 0),

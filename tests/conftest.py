@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,3 +74,57 @@ def f1(expected: list[str], actual: list[str]) -> float:
 @pytest.fixture
 def case():
     return load_case
+
+
+# --- Databases for the storage tests: a SQLite file, and PostgreSQL on 127.0.0.1 ---------
+# PostgreSQL is required, not optional: without a server these tests fail (CI starts one).
+# One database per test session (dropped at the end), one schema per test inside it.
+
+#: An account with CREATEDB on the local server (trust auth); override for another server.
+PG_ADMIN_URL = os.environ.get("PROFILESYNC_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """URL of a fresh PostgreSQL database for this session (each xdist worker gets its own)."""
+    from sqlalchemy import create_engine
+
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"profilesync_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def pg_schema_url(database_url: str) -> str:
+    """A new empty schema in the session database, as a URL whose search_path points there."""
+    from sqlalchemy import create_engine
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    engine.dispose()
+    return f"{database_url}?options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database on each backend: a SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return pg_schema_url(request.getfixturevalue("pg_database"))
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator:
+    from storage.store import Store
+
+    opened = Store.open(db_url)
+    yield opened
+    opened.close()

@@ -276,15 +276,18 @@ def _authors(text: str) -> list[str]:
 
 
 def _emphasised_venue(lines: list[Line], title_el: HtmlElement) -> str | None:
-    """An italic venue (`*CVPR 2024*`, `***ACL 2024***`) after the title."""
+    """An italic venue (`*CVPR 2024*`, `***ACL 2024***`) after the title. An italic person
+    name (a co-author emphasised in the author line) is not a venue; one with a year wins."""
+    candidates = []
     for line in lines:
         for em in line.tagged("em", "i"):
             if title_el in em.iterancestors() or em in title_el.iterancestors():
                 continue
             text = text_of(em).strip(" .,;")
             if text and len(text) < 120 and not _LEGEND.search(text) and text.lower() not in ("et al", "et al."):
-                return text
-    return None
+                candidates.append(text)
+    return (next((t for t in candidates if year_of(t)), None)
+            or next((t for t in candidates if not looks_like_name(t)), None))
 
 
 def _is_nested_item(line: Line, elements: list[HtmlElement]) -> bool:
