@@ -55,6 +55,7 @@ class SiteServer:
         return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
 
     def misbehave(self, path: str, **kwargs: Any) -> None:
+        """Override a path (or a path with its query string: `api?page=2`)."""
         self.rules["/" + path.lstrip("/")] = Misbehaviour(**kwargs)
 
     def behave(self) -> None:
@@ -106,7 +107,7 @@ class SiteServer:
 
             def do_GET(self) -> None:  # noqa: N802
                 path = self.path.split("?")[0]
-                rule = server.rules.get(path)
+                rule = server.rules.get(self.path) or server.rules.get(path)
                 if rule and rule.delay_s:
                     time.sleep(rule.delay_s)
                 if rule and rule.redirect_to:

@@ -199,3 +199,31 @@ def test_bad_config_is_one_clear_line_and_exit_2(tmp_path):
     assert done.returncode == 2
     assert f"{config}:4: profiles[0].sources[0]" in done.stderr and "DBLP person id" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_paginated_listing_is_followed_page_by_page_and_then_confirmed(tmp_path):
+    """Scholar Feed's JSON API in two pages: the crawl follows the parser's next-page
+    request on the same host; a re-sync confirms both pages without parsing."""
+    fixtures = REPO / "tests/fixtures/listings"
+    site = tmp_path / "site"
+    site.mkdir()
+    with SiteServer(site) as server:
+        api = "api/v1/public/authors/jane/papers"
+        for page in (1, 2):
+            server.misbehave(f"{api}?page={page}", body=(fixtures / f"scholarfeed-api-p{page}.json").read_bytes(),
+                             content_type="application/json")
+        config = tmp_path / "profiles.yaml"
+        config.write_text("crawl:\n  user_agent: 'profilesync-tests/1.0 (+https://example.org/contact)'\n"
+                          "  autothrottle: false\nprofiles:\n  - id: jane\n    sources:\n"
+                          f"      - url: {server.url(api)}?page=1\n        format: scholarfeed\n")
+        db = f"sqlite:///{tmp_path / 'store.db'}"
+        first = profilesync("crawl", "--config", str(config), "--db", db, "--json")
+        assert first.returncode == 0, first.stderr
+        (source,) = json.loads(first.stdout)["sources"]
+        assert source["status"] == "fetched" and source["records"] == 3
+        assert [r.path for r in server.requests if r.path.endswith("/papers")] == [f"/{api}"] * 2
+        server.clear_log()
+        again = profilesync("crawl", "--config", str(config), "--db", db, "--json")
+        (source,) = json.loads(again.stdout)["sources"]
+        assert source["status"] == "not_modified" and source["records"] is None
+        assert sorted(r.status for r in server.requests if r.path.endswith("/papers")) == [304, 304]
