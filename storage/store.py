@@ -283,6 +283,51 @@ class Store:
             src.lease_until = None
             return self._append_events(s, src, changes, now)
 
+    def confirm_unchanged(self, results: Sequence[FetchResult]) -> list[FetchResult]:
+        """Store many unchanged outcomes (304 / same body) in one transaction, for the
+        sources where nothing can follow from them: no failure streak to end, no record
+        missing once (which a successful sync would remove), no suspect snapshot. Most syncs
+        of a long-running service are these; one statement per table for all of them
+        instead of one transaction each. Returns the results that need `apply`."""
+        unchanged = {int(r.source_id): r for r in results
+                     if r.status in (FetchStatus.NOT_MODIFIED, FetchStatus.UNCHANGED)}
+        rest = [r for r in results if r.status not in (FetchStatus.NOT_MODIFIED, FetchStatus.UNCHANGED)]
+        if not unchanged:
+            return rest
+        with self._transaction() as s:
+            rows = s.execute(select(SourceRow.id, SourceRow.consecutive_failures, SourceRow.suspect_count,
+                                    SourceRow.successful_syncs, ProfileRow.interval_s)
+                             .join(ProfileRow, ProfileRow.id == SourceRow.profile_id)
+                             .where(SourceRow.id.in_(unchanged)).with_for_update(of=SourceRow)).all()
+            missing = set(s.scalars(select(RecordRow.source_id).where(
+                RecordRow.source_id.in_(unchanged), RecordRow.missing > 0).distinct()))
+            quiet = [row for row in rows if row.successful_syncs and not row.consecutive_failures
+                     and not row.suspect_count and row.id not in missing]
+            if quiet:
+                now = max(unchanged[row.id].fetched_at for row in quiet)
+                s.execute(update(SourceRow), [self._confirmed_source(row, unchanged[row.id]) for row in quiet])
+                ids = [row.id for row in quiet]
+                s.execute(update(RecordRow).where(RecordRow.source_id.in_(ids), RecordRow.missing == 0,
+                                                  RecordRow.kind != "profile").values(last_seen=now),
+                          execution_options=NO_SYNC)
+                latest = (select(func.max(SnapshotRow.id)).where(SnapshotRow.source_id.in_(ids),
+                                                                  SnapshotRow.content_hash.is_not(None))
+                          .group_by(SnapshotRow.source_id))
+                s.execute(update(SnapshotRow).where(SnapshotRow.id.in_(latest)).values(confirmed_at=now),
+                          execution_options=NO_SYNC)
+        handled = {row.id for row in quiet}
+        return rest + [r for source_id, r in unchanged.items() if source_id not in handled]
+
+    @staticmethod
+    def _confirmed_source(row: Any, result: FetchResult) -> dict[str, Any]:
+        factor = 1 + random.uniform(-JITTER, JITTER)
+        values: dict[str, Any] = {"id": row.id, "successful_syncs": row.successful_syncs + 1,
+                                  "last_success_at": result.fetched_at, "lease_until": None,
+                                  "next_due_at": result.fetched_at + timedelta(seconds=row.interval_s * factor)}
+        if result.documents:
+            values["documents"] = [_document_dict(d) for d in result.documents]
+        return values
+
     def _record_failure(self, s: Session, src: SourceRow, error: str, http_status: int | None,
                         now: datetime, status: str = "failed") -> list[differ.Change]:
         s.add(SnapshotRow(source_id=src.id, status=status, fetched_at=now, confirmed_at=now,

@@ -18,6 +18,11 @@ from crawler.jobs import FetchJob, FetchResult, FetchStatus
 from storage.store import Event, Store, utcnow
 
 
+#: Unchanged results confirmed per transaction. A crash loses at most these confirmations,
+#: which is harmless: their sources are simply synced again.
+UNCHANGED_BATCH = 200
+
+
 @dataclass
 class SourceOutcome:
     source_id: str
@@ -69,19 +74,41 @@ async def sync_once(store: Store, runner: AsyncCrawlerRunner, jobs: Sequence[Fet
     `fail_unanswered`; the daemon passes False on shutdown: its lease runs out and the
     source is simply due again."""
     report = SyncReport()
+    unchanged: list[FetchResult] = []
 
-    def store_result(result: FetchResult) -> None:
-        outcome = apply_result(store, result)
+    def record(outcome: SourceOutcome) -> None:
         report.outcomes.append(outcome)
         if on_outcome is not None:
             on_outcome(outcome)
 
-    await crawl(runner, jobs, settings, store_result)
+    def flush_unchanged() -> None:
+        """Unchanged results are confirmed in batches (one transaction for many); those
+        where a successful sync means something go through `apply` one by one."""
+        batch = unchanged[:]
+        unchanged.clear()
+        needs_apply = {r.source_id for r in store.confirm_unchanged(batch)}
+        for result in batch:
+            record(apply_result(store, result) if result.source_id in needs_apply
+                   else SourceOutcome(result.source_id, result.url, result.status, None, [], None,
+                                      result.responses, list(result.warnings)))
+
+    def store_result(result: FetchResult) -> None:
+        if result.status in (FetchStatus.NOT_MODIFIED, FetchStatus.UNCHANGED):
+            unchanged.append(result)
+            if len(unchanged) >= UNCHANGED_BATCH:
+                flush_unchanged()
+            return
+        record(apply_result(store, result))
+
+    try:
+        await crawl(runner, jobs, settings, store_result)
+    finally:
+        flush_unchanged()
     answered = {o.source_id for o in report.outcomes}
     for job in jobs if fail_unanswered else ():
         if job.source_id not in answered:
-            store_result(FetchResult(job.source_id, job.url, FetchStatus.FAILED, utcnow(),
-                                     error=f"{job.url}: the crawl ended before this source was fetched"))
+            record(apply_result(store, FetchResult(job.source_id, job.url, FetchStatus.FAILED, utcnow(),
+                                                   error=f"{job.url}: the crawl ended before this source was fetched")))
     order = {job.source_id: i for i, job in enumerate(jobs)}
     report.outcomes.sort(key=lambda o: order.get(o.source_id, len(order)))
     return report

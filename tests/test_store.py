@@ -509,3 +509,31 @@ def test_claim_due_leases_whole_profiles_and_apply_sets_the_next_sync(store: Sto
     assert now + timedelta(seconds=3240) <= state.next_due_at <= now + timedelta(seconds=3960)   # 1 h +- 10%
     later = store.claim_due(now + timedelta(seconds=601), limit=10, lease_s=600)   # the leases expired
     assert {j.url for j in later} == {j.url for j in first + second} - {job.url}
+
+
+def test_unchanged_outcomes_are_confirmed_together_unless_something_can_follow(store: Store, lei: Feed) -> None:
+    """The batched path of a long-running service: many 304s in one transaction, except the
+    sources where a successful sync means something (a record missing once, a failure)."""
+    other = add_source(store, profile="ada", key="https://ada.github.io/")
+    assert other(parsed(PAGE)) == []
+    failing = add_source(store, profile="bob", key="https://bob.github.io/")
+    assert failing(parsed(PAGE)) == []
+    assert failing(None, FetchStatus.FAILED, error="https://bob.github.io/: HTTP 503") == ["source.failed"]
+    assert lei(parsed(without_survey(PAGE))) == []             # the survey is missing once
+    before = {f.source_id: source_row(store, f) for f in (lei, other, failing)}
+
+    doc = DocumentState("https://ada.github.io/", '"v2"', None, "0" * 64)
+    results = [lei.result(None, FetchStatus.NOT_MODIFIED), other.result(None, FetchStatus.NOT_MODIFIED, documents=(doc,)),
+               failing.result(None, FetchStatus.UNCHANGED), other.result(parsed(PAGE))]
+    rest = store.confirm_unchanged(results)
+    assert [r.source_id for r in rest] == [other.source_id, lei.source_id, failing.source_id]
+    assert rest[0].status is FetchStatus.FETCHED
+
+    confirmed = source_row(store, other)
+    assert confirmed.successful_syncs == before[other.source_id].successful_syncs + 1
+    assert confirmed.last_success_at == results[1].fetched_at and confirmed.documents[0]["etag"] == '"v2"'
+    assert confirmed.next_due_at > results[1].fetched_at
+    for feed in (lei, failing):   # untouched: they go through apply, which emits their events
+        assert source_row(store, feed).successful_syncs == before[feed.source_id].successful_syncs
+    assert [e.type for r in rest[1:] for e in store.apply(r)] == ["paper.removed", "source.recovered"]
+    assert count(store, EventRow) == 2 + 1   # source.failed earlier, then these two
