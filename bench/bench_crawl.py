@@ -76,6 +76,9 @@ def ours(config: Path, db: str) -> tuple[Run, dict[str, int], int, int]:
     for source in report["sources"]:
         statuses[source["status"]] = statuses.get(source["status"], 0) + 1
     parsed = sum(1 for s in report["sources"] if s["records"] is not None)
+    errors = sorted({s["error"].split(": ", 1)[-1] for s in report["sources"] if s["error"]})
+    if errors:
+        print(f"  {len(errors)} kinds of failure, e.g.: {errors[:3]}", file=sys.stderr)
     return run, statuses, parsed, len(report["events"])
 
 

@@ -135,10 +135,13 @@ class FetchFailure(Exception):
 
 
 _TEXTUAL = re.compile(r"^(text/|application/(?:[\w.+-]*\+)?(?:json|xml|x-bibtex|yaml|toml|javascript)\b)")
+_TITLE = re.compile(r"<title[^>]*>([^<]{0,200})</title>", re.I)
+#: Titles of error pages: a status code first ("404 Not Found", "Error 503 - ..."), or the
+#: words hosts use. A person called "Alan Turing 401" is not an error page.
 _ERROR_TITLE = re.compile(
-    r"<title[^>]*>\s*(?:[^<]{0,40}\b(?:40[134]|50[0234])\b[^<]*|[^<]*(?:page not found|not found|"
+    r"^\s*(?:error\s*:?\s*)?(?:40[134]|50[0234])(?:$|[\s:.|\u2013\u2014-])|page not found|^\s*not found\b|"
     r"service unavailable|internal server error|bad gateway|site not found|access denied|"
-    r"too many requests|under maintenance)[^<]*)</title>", re.I)
+    r"too many requests|under maintenance", re.I)
 
 
 def _failure_of_response(url: str, response: Response, max_bytes: int) -> FetchFailure | None:
@@ -150,10 +153,10 @@ def _failure_of_response(url: str, response: Response, max_bytes: int) -> FetchF
     if not declared and b"\x00" in response.body[:2048]:
         return FetchFailure(f"{url}: binary content where a page was expected", response.status)
     if len(response.body) < 64 * 1024 and (declared in ("text/html", "application/xhtml+xml") or not declared):
-        match = _ERROR_TITLE.search(response.body[:16384].decode("utf-8", "replace"))
-        if match:
-            title = re.sub(r"<[^>]+>|\s+", " ", match[0]).strip()
-            return FetchFailure(f"{url}: the page is an error page (title {title!r})", response.status)
+        title = _TITLE.search(response.body[:16384].decode("utf-8", "replace"))
+        if title and _ERROR_TITLE.search(title[1].strip()):
+            shown = " ".join(title[1].split())
+            return FetchFailure(f"{url}: the page is an error page (title {shown!r})", response.status)
     return None
 
 

@@ -50,3 +50,18 @@ def test_retry_after_and_backoff():
     waits = [backoff_seconds(n) for n in (1, 2, 3, 4)]
     assert all(0 <= w <= 30 for w in waits)
     assert max(backoff_seconds(6) for _ in range(50)) > max(backoff_seconds(1) for _ in range(50))
+
+
+def test_error_pages_are_told_by_their_titles_and_people_are_not():
+    from scrapy.http import HtmlResponse
+
+    from crawler.crawl import _failure_of_response
+
+    def verdict(title: str) -> bool:
+        body = f"<html><head><title>{title}</title></head><body>x</body></html>".encode()
+        response = HtmlResponse("https://a.github.io/", body=body, headers={"Content-Type": "text/html"})
+        return _failure_of_response("https://a.github.io/", response, 10**6) is not None
+
+    assert all(map(verdict, ["404 Not Found", "Error 503 - Service Unavailable", "Page not found · GitHub Pages",
+                             "502 Bad Gateway", "Site not found &middot; GitHub Pages", "Not Found"]))
+    assert not any(map(verdict, ["Alan Turing 401", "Room 404 Lab", "Jane Doe - Homepage", "CS 500: Algorithms"]))
