@@ -413,7 +413,7 @@ class Store:
         elif d.profile is not None:
             s.execute(update(RecordRow), [{"id": profile_id, "data": d.profile, "last_seen": now}])
         if inserts:
-            s.execute(insert(RecordRow), inserts)
+            s.connection().execute(RecordRow.__table__.insert(), inserts)   # Core executemany: no ORM per row
 
     def _append_events(self, s: Session, src: SourceRow, changes: list[differ.Change], now: datetime) -> list[Event]:
         if not changes:
