@@ -24,6 +24,10 @@ from storage.store import EndpointSpec, ProfileSpec, SourceSpec
 DEFAULT_USER_AGENT = "profilesync/0.1 (+https://github.com/profilesync/profilesync)"
 
 
+#: libyaml's loader when present: a config of thousands of profiles loads in milliseconds.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class ConfigError(Exception):
     """A configuration that cannot be used; the message names the file, line and key."""
 
@@ -215,8 +219,7 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text)
+        data = yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
@@ -229,6 +232,7 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
+        node = yaml.compose(text, Loader=_LOADER)   # only now: the node tree knows the lines
         raise ConfigError("\n".join(_describe(path, node, err) for err in exc.errors())) from None
 
 
