@@ -186,13 +186,16 @@ class Store:
         now = utcnow()
         with self._transaction() as s:
             known = {p.id: p for p in s.scalars(select(ProfileRow))}
+            held: dict[str, dict[str, SourceRow]] = {}   # all sources in one query, not one per profile
+            for src in s.scalars(select(SourceRow)):
+                held.setdefault(src.profile_id, {})[src.key] = src
             for spec in specs:
                 row = known.get(spec.id)
                 if row is None:
                     row = ProfileRow(id=spec.id, created_at=now, interval_s=spec.interval_s)
                     s.add(row)
                 row.name, row.interval_s = spec.name, spec.interval_s
-                sources = {src.key: src for src in s.scalars(select(SourceRow).where(SourceRow.profile_id == spec.id))}
+                sources = held.get(spec.id, {})
                 for src_spec in spec.sources:
                     src = sources.pop(src_spec.key, None)
                     if src is None:
