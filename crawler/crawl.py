@@ -103,10 +103,19 @@ def scrapy_settings(settings: CrawlSettings) -> dict[str, Any]:
         "CONCURRENT_ITEMS": 1,
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
+            "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+            "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
             "crawler.middlewares.BackoffRetryMiddleware": 550,
             "crawler.middlewares.ApiKeyMiddleware": 560,
         },
-        "EXTENSIONS": {"scrapy.extensions.memusage.MemoryUsage": None},
+        # Only what a sync uses: every component costs memory at start and time per request.
+        "EXTENSIONS": {f"scrapy.extensions.{name}": None for name in (
+            "memusage.MemoryUsage", "memdebug.MemoryDebugger", "feedexport.FeedExporter", "logstats.LogStats",
+            "spiderstate.SpiderState", "remote_control.RemoteControl", "telnet.TelnetConsole", "logcount.LogCount")},
+        "SPIDER_MIDDLEWARES": {f"scrapy.spidermiddlewares.{name}": None for name in (
+            "referer.RefererMiddleware", "urllength.UrlLengthMiddleware", "depth.DepthMiddleware",
+            "metacopy.MetaCopyDetectionMiddleware")},
         "PROFILESYNC_API_KEYS": dict(settings.api_keys),
     }
 
