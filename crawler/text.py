@@ -76,6 +76,10 @@ _MACROMAN_RUN = re.compile("[" + re.escape(_MACROMAN_HIGH) + "]{2,}")
 _MACROMAN_TELLTALE = re.compile("‚Ä|‚[úù≠òöûúî]|√[©°≠∂¥º∫®±§ß∞]|\uf8ffü|ü[éíìîïëèêñ]")
 # cp1252/Latin-1 mojibake worth waking ftfy for (it is too slow to run on every string).
 _CP1252_TELLTALE = re.compile("[ÃÂâÅÄ][\u0080-\u00bf\u0152-\u0192\u02c6-\u2122]")
+# The first characters of the telltales: `in` finds them ~50x faster than the regexes
+# scan a clean document, so the regexes run only on text that may be broken.
+_MACROMAN_LEADS = ("‚", "√", "\uf8ff", "ü")
+_CP1252_LEADS = tuple("ÃÂâÅÄ")
 
 
 def _repair_macroman_run(match: re.Match[str]) -> str:
@@ -112,9 +116,9 @@ def repair_mojibake(text: str) -> str:
     """
     if text.isascii():
         return text
-    if _MACROMAN_TELLTALE.search(text):
+    if any(c in text for c in _MACROMAN_LEADS) and _MACROMAN_TELLTALE.search(text):
         text = _MACROMAN_RUN.sub(_repair_macroman_run, text)
-    if _CP1252_TELLTALE.search(text):
+    if any(c in text for c in _CP1252_LEADS) and _CP1252_TELLTALE.search(text):
         text = ftfy.fix_text(text, uncurl_quotes=False, fix_character_width=False,
                              fix_latin_ligatures=False, normalization="NFC")
     return text
@@ -122,7 +126,6 @@ def repair_mojibake(text: str) -> str:
 
 # --------------------------------------------------------------------------- cleaning
 
-_WS = re.compile(r"\s+")
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _LIQUID = re.compile(r"\{%-?.*?-?%\}|\{\{-?.*?-?\}\}", re.S)
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
@@ -132,7 +135,7 @@ def squash(text: str) -> str:
     """Collapse all whitespace (non-breaking included) to single spaces and trim."""
     if not text.isascii():
         text = text.translate(_ZERO_WIDTH)
-    return _WS.sub(" ", text).strip()
+    return " ".join(text.split())  # str.split() and the regex \s agree on what is whitespace
 
 
 def clean(text: str | None) -> str:
@@ -140,6 +143,8 @@ def clean(text: str | None) -> str:
     repaired, Unicode NFC, whitespace collapsed."""
     if not text:
         return ""
+    if text.isascii() and "&" not in text:  # most strings: nothing to decode, repair or compose
+        return " ".join(text.split())
     if "&" in text:
         text = html.unescape(text)
     text = repair_mojibake(text)
