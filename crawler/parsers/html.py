@@ -21,6 +21,15 @@ _SPACE = re.compile(r"\s")
 _DROP = ("script", "style", "noscript", "template", "svg")
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
+# lxml.html's own parser picks each element's class (form, input, label, ...) by calling
+# back into Python every time an element is touched from Python, which cost more than the
+# parse itself on a walk over a page. Every element here is a plain HtmlElement (the
+# form classes add nothing the parsers read), chosen in C.
+_PARSER = lxml.html.HTMLParser()
+_PARSER.set_element_class_lookup(lxml.etree.ElementDefaultClassLookup(
+    element=HtmlElement, comment=lxml.html.HtmlComment, pi=lxml.html.HtmlProcessingInstruction,
+    entity=lxml.html.HtmlEntity))
+
 
 def parse_html(text: str) -> HtmlElement:
     """A forgiving tree of an HTML document or fragment, without scripts and styles.
@@ -30,9 +39,9 @@ def parse_html(text: str) -> HtmlElement:
     if text.startswith("<?xml"):  # lxml refuses str input with an encoding declaration
         text = re.sub(r"^<\?xml[^>]*\?>", "", text)
     try:
-        root = lxml.html.document_fromstring(text or "<html></html>")
+        root = lxml.html.document_fromstring(text or "<html></html>", parser=_PARSER)
     except (lxml.etree.ParserError, ValueError):
-        root = lxml.html.document_fromstring("<html></html>")
+        root = lxml.html.document_fromstring("<html></html>", parser=_PARSER)
     for el in list(root.iter(*_DROP)):
         el.drop_tree()
     return root
@@ -152,8 +161,9 @@ class Line:
         return [link for a in self.tagged("a") for link in links_of(a, base_url)]
 
 
-class _Enough(Exception):
-    """Stops a walk once the caller has all the lines it needs."""
+#: What a walk over an element reports: element starts and ends, and comments and
+#: processing instructions (their text is not shown, their tail is).
+_WALK_EVENTS = ("start", "end", "comment", "pi")
 
 
 def lines_of(el: HtmlElement, max_lines: int | None = None) -> list[Line]:
@@ -161,38 +171,37 @@ def lines_of(el: HtmlElement, max_lines: int | None = None) -> list[Line]:
 
     Barron-style rows and free-text citations put title, authors, venue and links on
     lines separated by `<br>`; this recovers those lines without serialising the tree.
+    One flat loop over lxml's walk events (no recursion, no per-node calls): this runs
+    on every record of every page.
     """
     lines: list[Line] = []
-    current = Line()
-
-    def flush() -> None:
-        nonlocal current
-        if not current.is_blank():
-            lines.append(current)
-            if max_lines is not None and len(lines) >= max_lines:
-                raise _Enough
-        current = Line()
-
-    def walk(node: HtmlElement) -> None:
-        tag = node.tag if isinstance(node.tag, str) else None
-        if tag is None:  # comments and processing instructions: their text is not shown
-            return
-        block = tag in BLOCK_TAGS
-        if block:
-            flush()
-        current.elements.append(node)
-        current.parts.append(node.text or "")
-        for child in node:
-            walk(child)
-            current.parts.append(child.tail or "")
-        if block:
-            flush()
-
-    try:
-        walk(el)
-        flush()
-    except _Enough:
-        pass
+    parts: list[str] = []
+    elements: list[HtmlElement] = []
+    for event, node in lxml.etree.iterwalk(el, events=_WALK_EVENTS):
+        if event == "start":
+            if node.tag in BLOCK_TAGS:  # a line ends; a blank one is dropped with its elements
+                if parts and not "".join(parts).isspace():
+                    lines.append(Line(parts, elements))
+                    if max_lines is not None and len(lines) >= max_lines:
+                        return lines
+                parts, elements = [], []
+            elements.append(node)
+            if node.text:
+                parts.append(node.text)
+            continue
+        if event == "end":
+            if node is el:
+                break
+            if node.tag in BLOCK_TAGS:  # a line ends; a blank one is dropped with its elements
+                if parts and not "".join(parts).isspace():
+                    lines.append(Line(parts, elements))
+                    if max_lines is not None and len(lines) >= max_lines:
+                        return lines
+                parts, elements = [], []
+        if node.tail:  # an element's or a comment's tail flows on in its parent
+            parts.append(node.tail)
+    if parts and not "".join(parts).isspace():
+        lines.append(Line(parts, elements))
     return lines
 
 
