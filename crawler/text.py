@@ -166,23 +166,25 @@ def strip_html_comments(text: str) -> str:
 _AUTHOR_MARKERS = re.compile(r"[*#†‡§¶✉✝⋆∗＊♠♣♥♦✦✧^]+|\(\s*(?:equal contribution|corresponding)\s*\)", re.I)
 _TRAILING_AFFIL = re.compile(r"(?<=[^\W\d_])\s*\d+(?:\s*,\s*\d+)*$")
 _INITIALS = re.compile(r"^(?:[A-Z][a-z]?\.\s*-?\s*)+$")
-_AND = re.compile(r"\s*(?:,\s*and\s+|\band\s+|&|;|，|、)\s*", re.I)
+# One pass over the line: a comma, or `and`, `&`, `;` (and the CJK commas) with their spaces.
+_AUTHOR_SEPARATOR = re.compile(r",|\s*(?:\band\s+|&|;|，|、)\s*", re.I)
+_ET_AL = re.compile(r",?\s*\bet\s+al\b\.?")
 
 
 def clean_author(name: str) -> str:
     """One author name without markers: `Lei Li*`, `Kai Chen†`, `**Dazhao Du**`, `A. B.^1`."""
     name = _AUTHOR_MARKERS.sub("", clean(name))
-    name = _TRAILING_AFFIL.sub("", name)
+    if name[-1:].isdecimal():  # _TRAILING_AFFIL ends in a digit (\d: the decimal digits)
+        name = _TRAILING_AFFIL.sub("", name)
     return name.strip(" ,.;:").strip()
 
 
 def split_authors(text: str) -> list[str]:
     """Split an author line on commas, `and`, `&` and `;`; drop markers and `et al.`."""
     text = clean(text)
-    text = re.sub(r",?\s*\bet\s+al\b\.?", "", text)
-    parts = []
-    for chunk in text.split(","):
-        parts.extend(p.strip() for p in _AND.split(chunk) if p.strip())
+    if "al" in text:
+        text = _ET_AL.sub("", text)
+    parts = [p for p in map(str.strip, _AUTHOR_SEPARATOR.split(text)) if p]
     if len(parts) >= 2 and len(parts) % 2 == 0 and all(_INITIALS.match(p) for p in parts[1::2]):
         # "Durant, F., Lobo, D., and Levin, M.": surname, initials pairs stay one name each
         return [f"{clean_author(surname)}, {initials}" for surname, initials in zip(parts[::2], parts[1::2])]
@@ -314,9 +316,12 @@ def clean_title(text: str) -> str:
     return title.rstrip(" .,;:")
 
 
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+
+
 def year_of(text: str | None) -> int | None:
     """The last plausible publication year in a string (`CVPR 2024` -> 2024)."""
     if not text:
         return None
-    years = re.findall(r"(?<!\d)((?:19|20)\d\d)(?!\d)", text)
+    years = _YEAR.findall(text)
     return int(years[-1]) if years else None

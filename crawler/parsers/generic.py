@@ -69,9 +69,9 @@ def publication_from_item(el: HtmlElement, base_url: str) -> Publication | None:
     """
     # a line break ends a part of the reference as a full stop would
     text = " ".join(t if t[-1] in ".,;:!?" else t + "." for t in (line.text for line in lines_of(el)))
-    candidates = [c for c in el.iter("b", "strong", "a") if not _LINK_WORDS.match(text_of(c))]
-    title_el = max(candidates, key=lambda c: len(text_of(c)), default=None)
-    title = clean_title(text_of(title_el)) if title_el is not None else ""
+    candidates = [(c, t) for c in el.iter("b", "strong", "a") if not _LINK_WORDS.match(t := text_of(c))]
+    title_el, title_text = max(candidates, key=lambda candidate: len(candidate[1]), default=(None, ""))
+    title = clean_title(title_text) if title_el is not None else ""
     citation = split_citation(text, title) if len(title) >= 12 else split_citation(text)
     if citation is None or len(citation.title) < 12:
         return None
@@ -81,7 +81,7 @@ def publication_from_item(el: HtmlElement, base_url: str) -> Publication | None:
         if url.startswith("http"):
             links[link_kind(url) or "paper"] = url
     for kind, url in typed_links([(u, label) for u, label in links_of(el, base_url)
-                                  if label != text_of(title_el)]).items():
+                                  if label != title_text]).items():
         links.setdefault(kind, url)
     if not (citation.authors or citation.year or citation.venue or links):
         return None

@@ -75,6 +75,7 @@ _INVERTED_AUTHORS = re.compile(
 # A sentence end: a period after a word of two or more letters (not an initial).
 _SENTENCE_END = re.compile(r"(?<=[\w)\]”\"]{2})[.?!]\s+(?=[A-Z“\"‘'(\[])")
 _LEADING_YEAR = re.compile(r"^[\s,;:.]*\(?(?:19|20)\d\d[a-z]?\)?[\s,;:.]*")
+_TRAILING_YEAR = re.compile(r"\(?\b(?:19|20)\d\d[a-z]?\b\)?[\s,.;:]*$")
 _VENUE_END = re.compile(r"\b(?:DOI|doi)\s*:|https?://|\barXiv:|\bPoster abstract\b|"
                         r",?\s*\(?\b(?:19|20)\d\d\b|,\s*(?:" + "|".join(
                             ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -118,7 +119,7 @@ def split_citation(text: str, title: str | None = None) -> Citation | None:
     title = clean_title(title)
     if not title:
         return None
-    authors_text = _LEADING_YEAR.sub("", re.sub(r"\(?\b(?:19|20)\d\d[a-z]?\b\)?[\s,.;:]*$", "", before.strip()))
+    authors_text = _LEADING_YEAR.sub("", _TRAILING_YEAR.sub("", before.strip()))
     authors, venue = split_authors(authors_text), venue_of(after)
     if not _name_like(authors):  # "Title. Authors. Venue" and "VENUE 2023 · Title · Authors" layouts
         pieces = _SENTENCE_END.split(after.strip(" .,;:|"), maxsplit=1)
@@ -131,20 +132,27 @@ def split_citation(text: str, title: str | None = None) -> Citation | None:
     return Citation(authors=authors, title=title, venue=venue, year=year_of(before) or year_of(after))
 
 
-_NAME_WORD = re.compile(r"^(?:[A-Z\u00c0-\u024f][\w'’.-]*|[a-z]{1,3}|[A-Z]\.)$")
+# A name word: capitalised (initials included), or a short particle ("de", "van").
+_NAME_WORD = r"(?:[A-Z\u00c0-\u024f][\w'’.-]*|[a-z]{1,3})"
+# Every word (split on spaces and commas) a name word, in one match; the alternatives
+# never match the same word, so a long non-name fails fast.
+_NAME_WORDS = re.compile(r"[\s,]*(?:" + _NAME_WORD + r"(?:[\s,]+" + _NAME_WORD + r")*[\s,]*)?")
 
 
 def _name_like(names: list[str]) -> bool:
     """Whether every string looks like a person's name (1-5 capitalised words, no digits)."""
     return bool(names) and all(
-        0 < len(n.split()) <= 5 and not any(c.isdigit() for c in n)
-        and all(_NAME_WORD.match(w) for w in n.replace(",", " ").split()) for n in names)
+        0 < len(n.split()) <= 5 and not any(map(str.isdigit, n)) and _NAME_WORDS.fullmatch(n) is not None
+        for n in names)
+
+
+_VENUE_START = re.compile(r"^[\s.,;:]*(?:In\s*:|in\s+)?\s*")
 
 
 def venue_of(text: str) -> str | None:
     """The venue at the start of the text after a title: `, in Venue, 2016. DOI: ...`."""
     text = _VENUE_END.split(text, maxsplit=1)[0]
-    text = re.sub(r"^[\s.,;:]*(?:In\s*:|in\s+)?\s*", "", text)
+    text = _VENUE_START.sub("", text)
     text = text.strip(" .,;:")
     return text or None
 
