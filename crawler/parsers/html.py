@@ -51,7 +51,9 @@ def text_of(el: HtmlElement | None) -> str:
     """The visible text of an element, cleaned (entities, whitespace, mojibake)."""
     if el is None:
         return ""
-    return clean(el.text_content())
+    # the same string as el.text_content() (every text node below el), serialised in C
+    # instead of through an XPath evaluation: ~3x faster, and text_of runs on every record
+    return clean(lxml.etree.tostring(el, method="text", encoding=str, with_tail=False))
 
 
 def links_of(el: HtmlElement, base_url: str) -> list[tuple[str, str]]:
