@@ -184,7 +184,11 @@ def split_authors(text: str) -> list[str]:
     text = clean(text)
     if "al" in text:
         text = _ET_AL.sub("", text)
-    parts = [p for p in map(str.strip, _AUTHOR_SEPARATOR.split(text)) if p]
+    lowered = text.lower()  # only "and", "&", ";" and the CJK commas need the regex
+    if "and" in lowered or "&" in text or ";" in text or "，" in text or "、" in text:
+        parts = [p for p in map(str.strip, _AUTHOR_SEPARATOR.split(text)) if p]
+    else:
+        parts = [p for p in map(str.strip, text.split(",")) if p]
     if len(parts) >= 2 and len(parts) % 2 == 0 and all(_INITIALS.match(p) for p in parts[1::2]):
         # "Durant, F., Lobo, D., and Levin, M.": surname, initials pairs stay one name each
         return [f"{clean_author(surname)}, {initials}" for surname, initials in zip(parts[::2], parts[1::2])]
@@ -316,7 +320,9 @@ def clean_title(text: str) -> str:
     return title.rstrip(" .,;:")
 
 
-_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+# (?<!\d) of the year's start, checked after its first two digits (which are digits):
+# starting with a literal, the engine skips to the next "19"/"20" in C.
+_YEAR = re.compile(r"(19(?<!\d\d\d)\d\d|20(?<!\d\d\d)\d\d)(?!\d)")
 
 
 def year_of(text: str | None) -> int | None:

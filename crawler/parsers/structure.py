@@ -72,14 +72,20 @@ def news_from_elements(elements: list[HtmlElement], base_url: str) -> list[NewsI
 _INVERTED_AUTHORS = re.compile(
     r"^\s*(?:[A-Z][\w'’-]+(?:[ -][A-Z][\w'’-]+)*,\s*(?:[A-Z][a-z]?\.\s*-?)+"
     r"(?:,\s*(?:and\s+|&\s*)?|\s+(?:and|&)\s+|\s*(?=\(|$|[A-Z][a-z]))?)+")
-# A sentence end: a period after a word of two or more letters (not an initial).
-_SENTENCE_END = re.compile(r"(?<=[\w)\]”\"]{2})[.?!]\s+(?=[A-Z“\"‘'(\[])")
+# A sentence end: a period after a word of two or more letters (not an initial). The
+# punctuation comes first and the letters are looked behind from it, so that the regex
+# engine skips to the next [.?!] instead of trying every position.
+_SENTENCE_END = re.compile(r"[.?!](?<=[\w)\]”\"]{2}[.?!])\s+(?=[A-Z“\"‘'(\[])")
 _LEADING_YEAR = re.compile(r"^[\s,;:.]*\(?(?:19|20)\d\d[a-z]?\)?[\s,;:.]*")
 _TRAILING_YEAR = re.compile(r"\(?\b(?:19|20)\d\d[a-z]?\b\)?[\s,.;:]*$")
+_FULL_MONTHS = "|".join(("January", "February", "March", "April", "May", "June", "July", "August",
+                         "September", "October", "November", "December"))
 _VENUE_END = re.compile(r"\b(?:DOI|doi)\s*:|https?://|\barXiv:|\bPoster abstract\b|"
-                        r",?\s*\(?\b(?:19|20)\d\d\b|,\s*(?:" + "|".join(
-                            ("January", "February", "March", "April", "May", "June", "July", "August",
-                             "September", "October", "November", "December")) + r")\b")
+                        r",?\s*\(?\b(?:19|20)\d\d\b|,\s*(?:" + _FULL_MONTHS + r")\b")
+# Where each _VENUE_END alternative begins (the year: after an optional comma, spaces and
+# parenthesis); every alternative starts with a literal, so the engine skips to the
+# first candidate at C speed, where _VENUE_END itself tries every position.
+_VENUE_END_ANCHOR = re.compile(r"DOI|doi|https?://|arXiv:|Poster abstract|19\d\d|20\d\d|,\s*(?:" + _FULL_MONTHS + ")")
 
 
 @dataclass
@@ -149,9 +155,22 @@ def _name_like(names: list[str]) -> bool:
 _VENUE_START = re.compile(r"^[\s.,;:]*(?:In\s*:|in\s+)?\s*")
 
 
+def _venue_end(text: str) -> int | None:
+    """Where `_VENUE_END` first matches (None: nowhere), searched from the first anchor:
+    a match starts at its anchor, or before it only over a comma, spaces and a "(" ."""
+    anchor = _VENUE_END_ANCHOR.search(text)
+    if anchor is None:
+        return None
+    start = anchor.start()
+    while start and (text[start - 1] in ",(" or text[start - 1].isspace()):
+        start -= 1
+    end = _VENUE_END.search(text, start)
+    return end.start() if end else None
+
+
 def venue_of(text: str) -> str | None:
     """The venue at the start of the text after a title: `, in Venue, 2016. DOI: ...`."""
-    text = _VENUE_END.split(text, maxsplit=1)[0]
+    text = text[:_venue_end(text)]
     text = _VENUE_START.sub("", text)
     text = text.strip(" .,;:")
     return text or None
