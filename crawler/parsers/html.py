@@ -207,6 +207,25 @@ def lines_of(el: HtmlElement, max_lines: int | None = None) -> list[Line]:
     return lines
 
 
+# The same lines' text, by a stylesheet run in C that marks where each block element
+# starts and ends: ~5x faster than the walk on a whole page, where only the text is read.
+_LINE_BREAK = "\ufdd0"  # a Unicode noncharacter, never in a page's text (checked anyway)
+_LINE_BREAKS = lxml.etree.XSLT(lxml.etree.XML(
+    '<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">'
+    '<xsl:output method="text" encoding="UTF-8"/>'
+    f'<xsl:template match="{"|".join(sorted(BLOCK_TAGS))}">'
+    '&#xFDD0;<xsl:apply-templates/>&#xFDD0;</xsl:template>'
+    '</xsl:stylesheet>'))
+
+
+def line_texts(el: HtmlElement) -> list[str]:
+    """`[line.text for line in lines_of(el)]`, for reading a whole page's text line by line."""
+    if _LINE_BREAK in lxml.etree.tostring(el, method="text", encoding=str, with_tail=False):
+        return [line.text for line in lines_of(el)]
+    marked = str(_LINE_BREAKS(el))
+    return [clean(raw) for raw in marked.split(_LINE_BREAK) if raw and not raw.isspace()]
+
+
 # --------------------------------------------------------------------------- sections in document order
 
 #: Elements that hold one record each on hand-written pages.

@@ -7,13 +7,12 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import lxml.etree
 from lxml.html import HtmlElement
 
 from ..ids import link_kind
 from ..records import NewsItem, Profile
 from ..text import clean, clean_title, split_authors, split_leading_date, year_of
-from .html import Section, absolute_url, iter_blocks, lines_of, links_of, text_of
+from .html import Section, absolute_url, iter_blocks, line_texts, links_of, text_of
 
 _NEWS_TITLE = re.compile(r"\b(news|updates?|announcements?|what'?s new|recent|latest|highlights)\b", re.I)
 _PUB_TITLE = re.compile(r"\b(publications?|papers?|preprints?|selected works|articles|"
@@ -181,11 +180,14 @@ def venue_of(text: str) -> str | None:
 _PROFILE_HOSTS = (("scholar", "scholar.google."), ("github", "github.com"), ("twitter", "twitter.com"),
                   ("twitter", "x.com"), ("linkedin", "linkedin.com"), ("orcid", "orcid.org"),
                   ("dblp", "dblp."), ("semanticscholar", "semanticscholar.org"))
-_PROFILE_LINKS = lxml.etree.XPath("//a[starts-with(@href, 'mailto:') or " + " or ".join(
-    f"contains(@href, '{marker}')" for _, marker in _PROFILE_HOSTS) + "]")
+# An href with a profile host in it (one regex: an XPath with a contains() per host took
+# ~4 us per link).
+_PROFILE_HREF = re.compile("|".join(re.escape(marker) for _, marker in _PROFILE_HOSTS))
 _DOT = r"(?:\.|\s*[\[({]\s*dot\s*[\])}]\s*)"
+# The user part starts where a run of [\w.+-] starts, the only place the leftmost match can
+# start: the lookbehind spares the engine retrying from inside every long word.
 _OBFUSCATED_EMAIL = re.compile(
-    r"([\w.+-]+)\s*(?:@|[\[({]\s*at\s*[\])}])\s*([\w-]+(?:" + _DOT + r"[\w-]+)+)", re.I)
+    r"(?<![\w.+-])([\w.+-]+)\s*(?:@|[\[({]\s*at\s*[\])}])\s*([\w-]+(?:" + _DOT + r"[\w-]+)+)", re.I)
 
 
 def profile_from_page(root: HtmlElement, base_url: str) -> Profile:
@@ -196,8 +198,11 @@ def profile_from_page(root: HtmlElement, base_url: str) -> Profile:
     title = text_of(next(iter(root.iter("title")), None))
     name = clean(meta[0]) if meta else re.split(r"\s+[|·–—-]\s+", title)[0] if title else ""
     profile.name = name or None
-    for a in _PROFILE_LINKS(root):
-        url = absolute_url(base_url, a.get("href", "").strip())
+    for a in root.getroottree().iter("a"):  # every link of the document, as "//a" reads
+        href = a.get("href")
+        if href is None or not (href.startswith("mailto:") or _PROFILE_HREF.search(href)):
+            continue
+        url = absolute_url(base_url, href.strip())
         if url.startswith("mailto:"):
             profile.email = profile.email or url.removeprefix("mailto:").split("?")[0].strip() or None
             continue
@@ -207,7 +212,7 @@ def profile_from_page(root: HtmlElement, base_url: str) -> Profile:
                 profile.links.setdefault(key, url)
     if profile.email is None:
         body = root.body if root.find("body") is not None else root
-        m = _OBFUSCATED_EMAIL.search(" ".join(line.text for line in lines_of(body)))
+        m = _OBFUSCATED_EMAIL.search(" ".join(line_texts(body)))
         if m:
             domain = re.sub(_DOT, ".", m.group(2), flags=re.I)
             profile.email = f"{m.group(1)}@{domain}"
