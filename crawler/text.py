@@ -6,6 +6,7 @@ author markers, and normalising the many ways people write dates.
 from __future__ import annotations
 
 import codecs
+import functools
 import html
 import re
 import unicodedata
@@ -169,8 +170,10 @@ _INITIALS = re.compile(r"^(?:[A-Z][a-z]?\.\s*-?\s*)+$")
 # One pass over the line: a comma, or `and`, `&`, `;` (and the CJK commas) with their spaces.
 _AUTHOR_SEPARATOR = re.compile(r",|\s*(?:\band\s+|&|;|，|、)\s*", re.I)
 _ET_AL = re.compile(r",?\s*\bet\s+al\b\.?")
+_ET_AL_CORE = re.compile(r"et\s+al")  # in every _ET_AL match; a literal start is found fast
 
 
+@functools.lru_cache(maxsize=8192)  # names repeat: the owner's on every paper, co-authors'
 def clean_author(name: str) -> str:
     """One author name without markers: `Lei Li*`, `Kai Chen†`, `**Dazhao Du**`, `A. B.^1`."""
     name = _AUTHOR_MARKERS.sub("", clean(name))
@@ -182,7 +185,7 @@ def clean_author(name: str) -> str:
 def split_authors(text: str) -> list[str]:
     """Split an author line on commas, `and`, `&` and `;`; drop markers and `et al.`."""
     text = clean(text)
-    if "al" in text:
+    if _ET_AL_CORE.search(text):
         text = _ET_AL.sub("", text)
     lowered = text.lower()  # only "and", "&", ";" and the CJK commas need the regex
     if "and" in lowered or "&" in text or ";" in text or "，" in text or "、" in text:
@@ -192,8 +195,14 @@ def split_authors(text: str) -> list[str]:
     if len(parts) >= 2 and len(parts) % 2 == 0 and all(_INITIALS.match(p) for p in parts[1::2]):
         # "Durant, F., Lobo, D., and Levin, M.": surname, initials pairs stay one name each
         return [f"{clean_author(surname)}, {initials}" for surname, initials in zip(parts[::2], parts[1::2])]
-    names = [clean_author(p) for p in parts]
-    return [n for n in names if n and any(c.isalpha() for c in n)]
+    return [name for name in map(_author_name, parts) if name]
+
+
+@functools.lru_cache(maxsize=8192)
+def _author_name(part: str) -> str:
+    """clean_author(part), or "" when no letter is left (a stray marker or number)."""
+    name = clean_author(part)
+    return name if any(c.isalpha() for c in name) else ""
 
 
 # --------------------------------------------------------------------------- dates

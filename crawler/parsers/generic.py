@@ -21,7 +21,7 @@ from ..identity import dedupe
 from ..ids import doi, ids_from_links, link_kind
 from ..records import PageRecords, Publication, SourceInfo
 from ..text import clean_title
-from .html import DocSection, document_sections, lines_of, links_of, parse_html, text_of
+from .html import DocSection, PageLines, document_sections, links_of, parse_html, text_of
 from .markdown import expand_includes, markdown_tree, split_front_matter
 from .site import Resource, Site
 from .structure import (is_news_title, is_other_title, is_publication_title, news_from_elements,
@@ -61,14 +61,15 @@ def section_kind(section: DocSection) -> str | None:
     return None
 
 
-def publication_from_item(el: HtmlElement, base_url: str) -> Publication | None:
+def publication_from_item(el: HtmlElement, base_url: str, page: PageLines | None = None) -> Publication | None:
     """A list item or paragraph as a publication, if it has the shape of one.
 
     The title is the longest bold or linked text (authors and link buttons are shorter),
-    else the sentence after a recognisable author list.
+    else the sentence after a recognisable author list. `page`: the lines of the page the
+    item is on, found once for all its items.
     """
     # a line break ends a part of the reference as a full stop would
-    text = " ".join(t if t[-1] in ".,;:!?" else t + "." for t in (line.text for line in lines_of(el)))
+    text = " ".join(t if t[-1] in ".,;:!?" else t + "." for t in (page or PageLines(el)).texts(el))
     candidates = [(c, t) for c in el.iter("b", "strong", "a") if not _LINK_WORDS.match(t := text_of(c))]
     title_el, title_text = max(candidates, key=lambda candidate: len(candidate[1]), default=(None, ""))
     title = clean_title(title_text) if title_el is not None else ""
@@ -94,13 +95,14 @@ def publication_from_item(el: HtmlElement, base_url: str) -> Publication | None:
 
 def parse(site: Site) -> PageRecords:
     root = page_root(site)
+    page = PageLines(root)
     news, pubs, empty_publication_section = [], [], False
     for section in document_sections(root):
         kind = section_kind(section)
         if kind == "news":
             news += news_from_elements(section.items, site.base_url)
         elif kind == "publications":
-            found = [p for item in section.items if (p := publication_from_item(item, site.base_url))]
+            found = [p for item in section.items if (p := publication_from_item(item, site.base_url, page))]
             pubs += found
             empty_publication_section |= not found and section.heading is not None
     if not pubs and empty_publication_section and site.entry.media_type != "text/markdown":

@@ -3,6 +3,7 @@ a dated list item becomes a news item. Shared by the template parsers and the ge
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -146,9 +147,12 @@ _NAME_WORDS = re.compile(r"[\s,]*(?:" + _NAME_WORD + r"(?:[\s,]+" + _NAME_WORD +
 
 def _name_like(names: list[str]) -> bool:
     """Whether every string looks like a person's name (1-5 capitalised words, no digits)."""
-    return bool(names) and all(
-        0 < len(n.split()) <= 5 and not any(map(str.isdigit, n)) and _NAME_WORDS.fullmatch(n) is not None
-        for n in names)
+    return bool(names) and all(map(_is_name, names))
+
+
+@functools.lru_cache(maxsize=8192)  # names repeat: the owner's on every paper, co-authors'
+def _is_name(text: str) -> bool:
+    return 0 < len(text.split()) <= 5 and not any(map(str.isdigit, text)) and _NAME_WORDS.fullmatch(text) is not None
 
 
 _VENUE_START = re.compile(r"^[\s.,;:]*(?:In\s*:|in\s+)?\s*")
