@@ -21,7 +21,7 @@ from ..identity import dedupe
 from ..ids import doi, ids_from_links, link_kind
 from ..records import PageRecords, Publication, SourceInfo
 from ..text import clean_title
-from .html import DocSection, PageLines, document_sections, links_of, parse_html, text_of
+from .html import DocSection, PageLines, document_sections, link_of, parse_html, text_of
 from .markdown import expand_includes, markdown_tree, split_front_matter
 from .site import Resource, Site
 from .structure import (is_news_title, is_other_title, is_publication_title, news_from_elements,
@@ -70,7 +70,8 @@ def publication_from_item(el: HtmlElement, base_url: str, page: PageLines | None
     """
     # a line break ends a part of the reference as a full stop would
     text = " ".join(t if t[-1] in ".,;:!?" else t + "." for t in (page or PageLines(el)).texts(el))
-    candidates = [(c, t) for c in el.iter("b", "strong", "a") if not _LINK_WORDS.match(t := text_of(c))]
+    texts = [(c, text_of(c)) for c in el.iter("b", "strong", "a")]
+    candidates = [(c, t) for c, t in texts if not _LINK_WORDS.match(t)]
     title_el, title_text = max(candidates, key=lambda candidate: len(candidate[1]), default=(None, ""))
     title = clean_title(title_text) if title_el is not None else ""
     citation = split_citation(text, title) if len(title) >= 12 else split_citation(text)
@@ -81,8 +82,8 @@ def publication_from_item(el: HtmlElement, base_url: str, page: PageLines | None
         url = urljoin(base_url, title_el.get("href", "").strip())
         if url.startswith("http"):
             links[link_kind(url) or "paper"] = url
-    for kind, url in typed_links([(u, label) for u, label in links_of(el, base_url)
-                                  if label != title_text]).items():
+    item_links = [link for c, t in texts if c.tag == "a" and (link := link_of(c, base_url, t))]  # links_of(el)
+    for kind, url in typed_links([(u, label) for u, label in item_links if label != title_text]).items():
         links.setdefault(kind, url)
     if not (citation.authors or citation.year or citation.venue or links):
         return None

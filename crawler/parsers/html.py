@@ -61,14 +61,17 @@ def links_of(el: HtmlElement, base_url: str) -> list[tuple[str, str]]:
 
     An image link (a badge) is labelled with its alt text.
     """
-    out = []
-    for a in el.iter("a"):
-        href = (a.get("href") or "").strip()
-        if not href:
-            continue
-        label = text_of(a) or " ".join(img.get("alt") or "" for img in a.iter("img")).strip()
-        out.append((absolute_url(base_url, href), label))
-    return out
+    return [link for a in el.iter("a") if (link := link_of(a, base_url))]
+
+
+def link_of(a: HtmlElement, base_url: str, text: str | None = None) -> tuple[str, str] | None:
+    """(absolute URL, label) of one link, None without an href; `text`: its text_of() when
+    the caller has it already."""
+    href = (a.get("href") or "").strip()
+    if not href:
+        return None
+    label = (text_of(a) if text is None else text) or " ".join(img.get("alt") or "" for img in a.iter("img")).strip()
+    return absolute_url(base_url, href), label
 
 
 def absolute_url(base_url: str, href: str) -> str:

@@ -126,15 +126,17 @@ def split_citation(text: str, title: str | None = None) -> Citation | None:
     if not title:
         return None
     authors_text = _LEADING_YEAR.sub("", _TRAILING_YEAR.sub("", before.strip()))
-    authors, venue = split_authors(authors_text), venue_of(after)
-    if not _name_like(authors):  # "Title. Authors. Venue" and "VENUE 2023 · Title · Authors" layouts
+    authors = split_authors(authors_text)
+    if _name_like(authors):
+        venue = venue_of(after)
+    else:  # "Title. Authors. Venue" and "VENUE 2023 · Title · Authors" layouts
         pieces = _SENTENCE_END.split(after.strip(" .,;:|"), maxsplit=1)
         swapped = split_authors(pieces[0])
         if _name_like(swapped):
             authors = swapped
             venue = venue_of(before) or (venue_of(pieces[1]) if len(pieces) > 1 else None)
         else:
-            authors = []
+            authors, venue = [], venue_of(after)
     return Citation(authors=authors, title=title, venue=venue, year=year_of(before) or year_of(after))
 
 
