@@ -51,4 +51,6 @@ def test_one_pass_line_texts_equal_the_walk_on_corpus_pages(path):
     for el in elements:
         expected = [line.text for line in lines_of(el)]
         assert page.texts(el) == expected, el
-    assert line_texts(root.body) == [line.text for line in lines_of(root.body)]
+    body_lines = [line.text for line in lines_of(root.body)]
+    assert line_texts(root.body) == body_lines
+    assert PageLines(root.body).texts(root.body) == body_lines  # the root itself, not a block

@@ -96,7 +96,7 @@ def publication_from_item(el: HtmlElement, base_url: str, page: PageLines | None
 
 def parse(site: Site) -> PageRecords:
     root = page_root(site)
-    page = PageLines(root)
+    page = PageLines(root.body if root.find("body") is not None else root)  # all items are in the body
     news, pubs, empty_publication_section = [], [], False
     for section in document_sections(root):
         kind = section_kind(section)
@@ -108,7 +108,7 @@ def parse(site: Site) -> PageRecords:
             empty_publication_section |= not found and section.heading is not None
     if not pubs and empty_publication_section and site.entry.media_type != "text/markdown":
         pubs = script_data_publications(site)
-    profile = profile_from_page(root, site.base_url) if site.entry.media_type != "text/markdown" else None
+    profile = profile_from_page(root, site.base_url, page) if site.entry.media_type != "text/markdown" else None
     records = PageRecords(source=SourceInfo(site.base_url, KIND, NAME), news=news, publications=dedupe(pubs))
     if profile is not None:
         records.profile = profile

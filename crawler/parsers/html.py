@@ -212,22 +212,24 @@ def lines_of(el: HtmlElement, max_lines: int | None = None) -> list[Line]:
 
 # The same lines' text, by a stylesheet run in C that marks where each block element
 # starts and ends: ~5x faster than the walk on a whole page, where only the text is read.
-# The marks are Unicode noncharacters, never in a page's text (checked anyway).
-_BLOCK_START, _BLOCK_END = "\ufdd0", "\ufdd1"
-_MARK = re.compile("([\ufdd0\ufdd1])")
+# A mark is a Unicode noncharacter (never in a page's text; checked anyway), followed by
+# a second one where a block ends.
+_MARK, _END = "\ufdd0", "\ufdd1"
 _MARK_BLOCKS = lxml.etree.XSLT(lxml.etree.XML(
     '<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">'
     '<xsl:output method="text" encoding="UTF-8"/>'
     f'<xsl:template match="{"|".join(sorted(BLOCK_TAGS))}">'
-    '&#xFDD0;<xsl:apply-templates/>&#xFDD1;</xsl:template>'
+    '&#xFDD0;<xsl:apply-templates/>&#xFDD0;&#xFDD1;</xsl:template>'
     '</xsl:stylesheet>'))
 
 
-def _marked_text(el: HtmlElement) -> str | None:
-    """The text of el with block starts and ends marked, or None if the text has a mark."""
-    if _MARK.search(lxml.etree.tostring(el, method="text", encoding=str, with_tail=False)):
+def _marked_pieces(el: HtmlElement) -> list[str] | None:
+    """The text of el cut at every block start and end (an end's piece starts with _END),
+    or None if the text itself holds a mark."""
+    text = lxml.etree.tostring(el, method="text", encoding=str, with_tail=False)
+    if _MARK in text or _END in text:
         return None
-    return str(_MARK_BLOCKS(el))
+    return str(_MARK_BLOCKS(el)).split(_MARK)
 
 
 def _lines_between_marks(segments: list[str]) -> list[str]:
@@ -236,10 +238,10 @@ def _lines_between_marks(segments: list[str]) -> list[str]:
 
 def line_texts(el: HtmlElement) -> list[str]:
     """`[line.text for line in lines_of(el)]`, for reading a whole page's text line by line."""
-    marked = _marked_text(el)
-    if marked is None:
+    pieces = _marked_pieces(el)
+    if pieces is None:
         return [line.text for line in lines_of(el)]
-    return _lines_between_marks(_MARK.split(marked)[::2])
+    return _lines_between_marks([piece.removeprefix(_END) for piece in pieces])
 
 
 class PageLines:
@@ -247,32 +249,37 @@ class PageLines:
     `line_texts(el)` gives for each, without a pass per element (one per record)."""
 
     def __init__(self, root: HtmlElement) -> None:
-        self._segments: list[str] = []
-        self._spans: dict[HtmlElement, tuple[int, int]] = {}
-        marked = _marked_text(root)
-        if marked is not None:
-            tokens = _MARK.split(marked)  # text, mark, text, mark, ..., text
-            self._segments = tokens[::2]
-            self._index(root, tokens[1::2])
+        self.root = root
 
-    def _index(self, root: HtmlElement, marks: list[str]) -> None:
-        """Pair each block element (in document order, as the stylesheet met them) with the
-        segments between its start and end marks."""
-        blocks = root.iter(*BLOCK_TAGS)
-        open_blocks: list[tuple[HtmlElement, int]] = []
-        for i, mark in enumerate(marks):  # segment i + 1 follows mark i
-            if mark == _BLOCK_START:
-                open_blocks.append((next(blocks), i + 1))
+    @cached_property
+    def _index(self) -> tuple[list[str], dict[HtmlElement, tuple[int, int]]]:
+        """The text segments between marks, and each block's first and end segment.
+
+        The k-th block start met is the k-th block of the tree in document order."""
+        pieces = _marked_pieces(self.root)
+        if pieces is None:
+            return [], {}
+        segments, firsts, ends, open_blocks = [pieces[0]], [], [], []
+        for i in range(1, len(pieces)):  # piece i follows mark i - 1
+            piece = pieces[i]
+            if piece[:1] == _END:
+                ends[open_blocks.pop()] = i
+                piece = piece[1:]
             else:
-                el, first = open_blocks.pop()
-                self._spans[el] = (first, i + 1)
+                open_blocks.append(len(firsts))
+                firsts.append(i)
+                ends.append(i)
+            segments.append(piece)
+        blocks = self.root.iter(*BLOCK_TAGS)
+        return segments, {el: (first, end) for el, first, end in zip(blocks, firsts, ends)}
 
     def texts(self, el: HtmlElement) -> list[str]:
-        """`line_texts(el)`: read from the page's pass when el is a block of the page."""
-        span = self._spans.get(el)
+        """`line_texts(el)`: read from the page's pass when el is the root or a block in it."""
+        segments, spans = self._index
+        span = (0, len(segments)) if el is self.root and segments else spans.get(el)
         if span is None:
             return line_texts(el)
-        return _lines_between_marks(self._segments[span[0]:span[1]])
+        return _lines_between_marks(segments[span[0]:span[1]])
 
 
 # --------------------------------------------------------------------------- sections in document order

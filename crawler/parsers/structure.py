@@ -13,7 +13,7 @@ from lxml.html import HtmlElement
 from ..ids import link_kind
 from ..records import NewsItem, Profile
 from ..text import clean, clean_title, split_authors, split_leading_date, year_of
-from .html import Section, absolute_url, iter_blocks, line_texts, links_of, text_of
+from .html import PageLines, Section, absolute_url, iter_blocks, links_of, text_of
 
 _NEWS_TITLE = re.compile(r"\b(news|updates?|announcements?|what'?s new|recent|latest|highlights)\b", re.I)
 _PUB_TITLE = re.compile(r"\b(publications?|papers?|preprints?|selected works|articles|"
@@ -196,9 +196,10 @@ _OBFUSCATED_EMAIL = re.compile(
     r"(?<![\w.+-])([\w.+-]+)\s*(?:@|[\[({]\s*at\s*[\])}])\s*([\w-]+(?:" + _DOT + r"[\w-]+)+)", re.I)
 
 
-def profile_from_page(root: HtmlElement, base_url: str) -> Profile:
+def profile_from_page(root: HtmlElement, base_url: str, page: PageLines | None = None) -> Profile:
     """Name, email and profile links a personal page shows: the author meta tag or the
-    page title, the first mailto link (or an obfuscated address), links by host."""
+    page title, the first mailto link (or an obfuscated address), links by host.
+    `page`: the page's lines, when the caller has read them already."""
     profile = Profile()
     meta = root.xpath("//meta[@name='author']/@content")
     title = text_of(next(iter(root.iter("title")), None))
@@ -218,7 +219,7 @@ def profile_from_page(root: HtmlElement, base_url: str) -> Profile:
                 profile.links.setdefault(key, url)
     if profile.email is None:
         body = root.body if root.find("body") is not None else root
-        m = _OBFUSCATED_EMAIL.search(" ".join(line_texts(body)))
+        m = _OBFUSCATED_EMAIL.search(" ".join((page or PageLines(body)).texts(body)))
         if m:
             domain = re.sub(_DOT, ".", m.group(2), flags=re.I)
             profile.email = f"{m.group(1)}@{domain}"
