@@ -116,11 +116,18 @@ def link_kind(url: str, label: str | None = None) -> str | None:
         return "pdf"
     if any(host == h or host.endswith("." + h) or (host + path).startswith(h) for h in _CODE_HOSTS):
         return "code"
-    if any(host == h or host.endswith("." + h) for h in _VIDEO_HOSTS):
+    domains = _domains(host)
+    if not domains.isdisjoint(_VIDEO_HOSTS):
         return "video"
-    if any(host == h or host.endswith("." + h) for h in _PAPER_HOSTS):
+    if not domains.isdisjoint(_PAPER_HOSTS):
         return "paper"
     return None
+
+
+def _domains(host: str) -> set[str]:
+    """The host and every domain it is under: h is one iff host == h or host.endswith("." + h)."""
+    parts = host.split(".")
+    return {".".join(parts[i:]) for i in range(len(parts))}
 
 
 def ids_from_links(links: dict[str, str]) -> dict[str, str]:

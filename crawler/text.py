@@ -77,10 +77,6 @@ _MACROMAN_RUN = re.compile("[" + re.escape(_MACROMAN_HIGH) + "]{2,}")
 _MACROMAN_TELLTALE = re.compile("‚Ä|‚[úù≠òöûúî]|√[©°≠∂¥º∫®±§ß∞]|\uf8ffü|ü[éíìîïëèêñ]")
 # cp1252/Latin-1 mojibake worth waking ftfy for (it is too slow to run on every string).
 _CP1252_TELLTALE = re.compile("[ÃÂâÅÄ][\u0080-\u00bf\u0152-\u0192\u02c6-\u2122]")
-# The first characters of the telltales: `in` finds them ~50x faster than the regexes
-# scan a clean document, so the regexes run only on text that may be broken.
-_MACROMAN_LEADS = ("‚", "√", "\uf8ff", "ü")
-_CP1252_LEADS = tuple("ÃÂâÅÄ")
 
 
 def _repair_macroman_run(match: re.Match[str]) -> str:
@@ -117,9 +113,11 @@ def repair_mojibake(text: str) -> str:
     """
     if text.isascii():
         return text
-    if any(c in text for c in _MACROMAN_LEADS) and _MACROMAN_TELLTALE.search(text):
+    # The telltales' first characters: `in` finds them ~50x faster than the regexes scan
+    # a clean document, so the regexes run only on text that may be broken.
+    if ("‚" in text or "√" in text or "\uf8ff" in text or "ü" in text) and _MACROMAN_TELLTALE.search(text):
         text = _MACROMAN_RUN.sub(_repair_macroman_run, text)
-    if any(c in text for c in _CP1252_LEADS) and _CP1252_TELLTALE.search(text):
+    if ("Ã" in text or "Â" in text or "â" in text or "Å" in text or "Ä" in text) and _CP1252_TELLTALE.search(text):
         text = ftfy.fix_text(text, uncurl_quotes=False, fix_character_width=False,
                              fix_latin_ligatures=False, normalization="NFC")
     return text
@@ -127,7 +125,7 @@ def repair_mojibake(text: str) -> str:
 
 # --------------------------------------------------------------------------- cleaning
 
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")  # (str.translate: ~20x slower)
 _LIQUID = re.compile(r"\{%-?.*?-?%\}|\{\{-?.*?-?\}\}", re.S)
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 
@@ -135,7 +133,7 @@ _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 def squash(text: str) -> str:
     """Collapse all whitespace (non-breaking included) to single spaces and trim."""
     if not text.isascii():
-        text = text.translate(_ZERO_WIDTH)
+        text = _ZERO_WIDTH.sub("", text)
     return " ".join(text.split())  # str.split() and the regex \s agree on what is whitespace
 
 
