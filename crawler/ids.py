@@ -114,9 +114,9 @@ def link_kind(url: str, label: str | None = None) -> str | None:
         return kind
     if path.endswith(".pdf"):
         return "pdf"
-    if any(host == h or host.endswith("." + h) or (host + path).startswith(h) for h in _CODE_HOSTS):
-        return "code"
     domains = _domains(host)
+    if not domains.isdisjoint(_CODE_HOSTS) or (host + path).startswith(_CODE_HOSTS):
+        return "code"
     if not domains.isdisjoint(_VIDEO_HOSTS):
         return "video"
     if not domains.isdisjoint(_PAPER_HOSTS):

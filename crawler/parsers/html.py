@@ -5,6 +5,7 @@ a tenth of BeautifulSoup's tree building alone, and lxml.html builds its tree ~1
 """
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -166,45 +167,49 @@ class Line:
         return [link for a in self.tagged("a") for link in links_of(a, base_url)]
 
 
-#: What a walk over an element reports: element starts and ends, and comments and
-#: processing instructions (their text is not shown, their tail is).
-_WALK_EVENTS = ("start", "end", "comment", "pi")
-
-
 def lines_of(el: HtmlElement, max_lines: int | None = None) -> list[Line]:
     """The non-empty visual lines of an element, in reading order.
 
     Barron-style rows and free-text citations put title, authors, venue and links on
     lines separated by `<br>`; this recovers those lines without serialising the tree.
-    One flat loop over lxml's walk events (no recursion, no per-node calls): this runs
-    on every record of every page.
+    One flat loop over el.iter() (document order, in C) with a stack of the open
+    elements: an element ends, and its tail flows on, when the next node is not inside
+    it (a final None ends all but el). This runs on every record of every page.
     """
     lines: list[Line] = []
     parts: list[str] = []
     elements: list[HtmlElement] = []
-    for event, node in lxml.etree.iterwalk(el, events=_WALK_EVENTS):
-        if event == "start":
-            if node.tag in BLOCK_TAGS:  # a line ends; a blank one is dropped with its elements
+    open_elements: list[tuple[HtmlElement, bool]] = []  # (element, is a block), outermost first
+    for node in itertools.chain(el.iter(), (None,)):
+        parent = el if node is None else node.getparent()
+        while open_elements and open_elements[-1][0] is not parent:
+            done, block = open_elements.pop()
+            if block:  # a line ends; a blank one is dropped with its elements
                 if parts and not "".join(parts).isspace():
                     lines.append(Line(parts, elements))
                     if max_lines is not None and len(lines) >= max_lines:
                         return lines
                 parts, elements = [], []
-            elements.append(node)
-            if node.text:
-                parts.append(node.text)
+            if tail := done.tail:
+                parts.append(tail)
+        if node is None:
+            break
+        tag = node.tag
+        if tag.__class__ is not str:  # a comment or processing instruction: only its tail shows
+            if tail := node.tail:
+                parts.append(tail)
             continue
-        if event == "end":
-            if node is el:
-                break
-            if node.tag in BLOCK_TAGS:  # a line ends; a blank one is dropped with its elements
-                if parts and not "".join(parts).isspace():
-                    lines.append(Line(parts, elements))
-                    if max_lines is not None and len(lines) >= max_lines:
-                        return lines
-                parts, elements = [], []
-        if node.tail:  # an element's or a comment's tail flows on in its parent
-            parts.append(node.tail)
+        block = tag in BLOCK_TAGS
+        if block:  # a line ends; a blank one is dropped with its elements
+            if parts and not "".join(parts).isspace():
+                lines.append(Line(parts, elements))
+                if max_lines is not None and len(lines) >= max_lines:
+                    return lines
+            parts, elements = [], []
+        elements.append(node)
+        if text := node.text:
+            parts.append(text)
+        open_elements.append((node, block))
     if parts and not "".join(parts).isspace():
         lines.append(Line(parts, elements))
     return lines
