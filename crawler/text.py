@@ -270,6 +270,7 @@ def _match_to_iso(m: re.Match[str]) -> str | None:
     return _iso(year, month, day)
 
 
+@functools.lru_cache(maxsize=4096)  # the same few dates recur on a page and across pages
 def normalise_date(text: str | None) -> str | None:
     """ISO date at the precision written: `2024.09` -> `2024-09`, `14/9/2022` ->
     `2022-09-14`, `Sep 2024` -> `2024-09`, `2023` -> `2023`; None when there is none."""
