@@ -194,7 +194,8 @@ def dedupe(publications: Iterable[Publication]) -> list[Publication]:
     keys: dict[int, str] = {}
     for pub in publications:
         key = normalise_title(pub.title)
-        candidates = [by_id[(k, v)] for k, v in canonical_ids(pub).items() if (k, v) in by_id]
+        ids = canonical_ids(pub)
+        candidates = [by_id[(k, v)] for k, v in ids.items() if (k, v) in by_id]
         candidates += [i for i, _, i in process.extract(key, keys, scorer=fuzz.ratio, processor=None,
                                                          score_cutoff=TITLE_THRESHOLD, limit=3)]
         target = next((i for i in candidates if same_paper(out[i], pub)), None)
@@ -204,7 +205,8 @@ def dedupe(publications: Iterable[Publication]) -> list[Publication]:
             keys[target] = key
         else:
             merge(out[target], pub)
-        for kind, value in canonical_ids(out[target]).items():
+            ids = canonical_ids(out[target])
+        for kind, value in ids.items():
             by_id.setdefault((kind, value), target)
     return out
 

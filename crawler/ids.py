@@ -5,6 +5,7 @@ One place decides what an arXiv id or a DOI looks like, and what kind of link a
 """
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import unquote, urlsplit
 
@@ -75,14 +76,31 @@ _LABELS = [  # (kind, label pattern); first match wins
 _LABEL_RES = [(kind, re.compile(r"(?:^|[^a-z])(?:" + pat + r")(?:$|[^a-z])", re.I)) for kind, pat in _LABELS]
 
 
+# A plain http(s) URL: its netloc and path as urlsplit() reads them, without its cost.
+_PLAIN_HTTP_URL = re.compile(r"https?://([^/?#\[\]]*)(?=[/?#]|$)([^?#]*)")
+
+
+def _netloc_and_path(url: str) -> tuple[str, str]:
+    if url.isascii() and url.isprintable() and " " not in url and (m := _PLAIN_HTTP_URL.match(url)):
+        return m.group(1), m.group(2)
+    parts = urlsplit(url)  # other schemes, spaces and controls to strip, IPv6 hosts
+    return parts.netloc, parts.path
+
+
+@functools.lru_cache(maxsize=4096)
+def _label_kind(label: str) -> str | None:
+    """The first kind whose pattern the label matches (labels repeat: "PDF", "Code")."""
+    return next((kind for kind, pattern in _LABEL_RES if pattern.search(label)), None)
+
+
 def link_kind(url: str, label: str | None = None) -> str | None:
     """The kind of a publication link from its URL and visible label, or None if it is
     not a link of interest (mailto, anchors, badges, images)."""
     if not url or url.startswith(("mailto:", "#", "javascript:", "tel:")):
         return None
-    parts = urlsplit(url)
-    host = parts.netloc.lower().removeprefix("www.")
-    path = parts.path.lower()
+    netloc, path = _netloc_and_path(url)
+    host = netloc.lower().removeprefix("www.")
+    path = path.lower()
     if host in ("img.shields.io", "badgen.net") or path.endswith((".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")):
         return None
     if host.endswith("arxiv.org"):
@@ -90,20 +108,26 @@ def link_kind(url: str, label: str | None = None) -> str | None:
     if host in ("doi.org", "dx.doi.org"):
         return "doi"
     lab = (label or "").strip()
-    for kind, pattern in _LABEL_RES:
-        if lab and pattern.search(lab):
-            if kind == "paper" and path.endswith(".pdf"):
-                return "pdf"
-            return kind
+    if lab and (kind := _label_kind(lab)):
+        if kind == "paper" and path.endswith(".pdf"):
+            return "pdf"
+        return kind
     if path.endswith(".pdf") or (host == "openreview.net" and path == "/pdf"):  # OpenReview serves PDFs at /pdf?id=
         return "pdf"
-    if any(host == h or host.endswith("." + h) or (host + path).startswith(h) for h in _CODE_HOSTS):
+    domains = _domains(host)
+    if not domains.isdisjoint(_CODE_HOSTS) or (host + path).startswith(_CODE_HOSTS):
         return "code"
-    if any(host == h or host.endswith("." + h) for h in _VIDEO_HOSTS):
+    if not domains.isdisjoint(_VIDEO_HOSTS):
         return "video"
-    if any(host == h or host.endswith("." + h) for h in _PAPER_HOSTS):
+    if not domains.isdisjoint(_PAPER_HOSTS):
         return "paper"
     return None
+
+
+def _domains(host: str) -> set[str]:
+    """The host and every domain it is under: h is one iff host == h or host.endswith("." + h)."""
+    parts = host.split(".")
+    return {".".join(parts[i:]) for i in range(len(parts))}
 
 
 def ids_from_links(links: dict[str, str]) -> dict[str, str]:

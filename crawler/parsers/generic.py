@@ -20,7 +20,7 @@ from ..identity import dedupe
 from ..ids import doi, ids_from_links, link_kind
 from ..records import PageRecords, Publication, SourceInfo
 from ..text import clean_title
-from .html import DocSection, document_sections, lines_of, links_of, parse_html, text_of
+from .html import DocSection, PageLines, document_sections, link_of, parse_html, text_of
 from .markdown import expand_includes, markdown_tree, split_front_matter
 from .bibtex import read_bibtex
 from .site import Resource, Site, Wish
@@ -61,17 +61,19 @@ def section_kind(section: DocSection) -> str | None:
     return None
 
 
-def publication_from_item(el: HtmlElement, base_url: str) -> Publication | None:
+def publication_from_item(el: HtmlElement, base_url: str, page: PageLines | None = None) -> Publication | None:
     """A list item or paragraph as a publication, if it has the shape of one.
 
     The title is the longest bold or linked text (authors and link buttons are shorter),
-    else the sentence after a recognisable author list.
+    else the sentence after a recognisable author list. `page`: the lines of the page the
+    item is on, found once for all its items.
     """
     # a line break ends a part of the reference as a full stop would
-    text = " ".join(t if t[-1] in ".,;:!?" else t + "." for t in (line.text for line in lines_of(el)))
-    candidates = [c for c in el.iter("b", "strong", "a") if not _LINK_WORDS.match(text_of(c))]
-    title_el = max(candidates, key=lambda c: len(text_of(c)), default=None)
-    title = clean_title(text_of(title_el)) if title_el is not None else ""
+    text = " ".join(t if t[-1] in ".,;:!?" else t + "." for t in (page or PageLines(el)).texts(el))
+    texts = [(c, text_of(c)) for c in el.iter("b", "strong", "a")]
+    candidates = [(c, t) for c, t in texts if not _LINK_WORDS.match(t)]
+    title_el, title_text = max(candidates, key=lambda candidate: len(candidate[1]), default=(None, ""))
+    title = clean_title(title_text) if title_el is not None else ""
     citation = split_citation(text, title) if len(title) >= 12 else split_citation(text)
     if citation is None or len(citation.title) < 12:
         return None
@@ -80,8 +82,8 @@ def publication_from_item(el: HtmlElement, base_url: str) -> Publication | None:
         url = urljoin(base_url, title_el.get("href", "").strip())
         if url.startswith("http"):
             links[link_kind(url) or "paper"] = url
-    for kind, url in typed_links([(u, label) for u, label in links_of(el, base_url)
-                                  if label != text_of(title_el)]).items():
+    item_links = [link for c, t in texts if c.tag == "a" and (link := link_of(c, base_url, t))]  # links_of(el)
+    for kind, url in typed_links([(u, label) for u, label in item_links if label != title_text]).items():
         links.setdefault(kind, url)
     if not (citation.authors or citation.year or citation.venue or links):
         return None
@@ -94,19 +96,20 @@ def publication_from_item(el: HtmlElement, base_url: str) -> Publication | None:
 
 def parse(site: Site) -> PageRecords:
     root = page_root(site)
+    page = PageLines(root.body if root.find("body") is not None else root)  # all items are in the body
     news, pubs, empty_publication_section = [], [], False
     for section in document_sections(root):
         kind = section_kind(section)
         if kind == "news":
             news += news_from_elements(section.items, site.base_url)
         elif kind == "publications":
-            found = [p for item in section.items if (p := publication_from_item(item, site.base_url))]
+            found = [p for item in section.items if (p := publication_from_item(item, site.base_url, page))]
             pubs += found
             empty_publication_section |= not found and section.heading is not None
     warnings: list[str] = []
     if not pubs and empty_publication_section and site.entry.media_type != "text/markdown":
         pubs, warnings = script_data_publications(site)
-    profile = profile_from_page(root, site.base_url) if site.entry.media_type != "text/markdown" else None
+    profile = profile_from_page(root, site.base_url, page) if site.entry.media_type != "text/markdown" else None
     records = PageRecords(source=SourceInfo(site.base_url, KIND, NAME), news=news, publications=dedupe(pubs),
                           warnings=warnings)
     if profile is not None:

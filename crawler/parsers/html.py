@@ -5,6 +5,7 @@ a tenth of BeautifulSoup's tree building alone, and lxml.html builds its tree ~1
 """
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,6 +22,15 @@ _SPACE = re.compile(r"\s")
 _DROP = ("script", "style", "noscript", "template", "svg")
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
+# lxml.html's own parser picks each element's class (form, input, label, ...) by calling
+# back into Python every time an element is touched from Python, which cost more than the
+# parse itself on a walk over a page. Every element here is a plain HtmlElement (the
+# form classes add nothing the parsers read), chosen in C.
+_PARSER = lxml.html.HTMLParser()
+_PARSER.set_element_class_lookup(lxml.etree.ElementDefaultClassLookup(
+    element=HtmlElement, comment=lxml.html.HtmlComment, pi=lxml.html.HtmlProcessingInstruction,
+    entity=lxml.html.HtmlEntity))
+
 
 def parse_html(text: str) -> HtmlElement:
     """A forgiving tree of an HTML document or fragment, without scripts and styles.
@@ -30,9 +40,9 @@ def parse_html(text: str) -> HtmlElement:
     if text.startswith("<?xml"):  # lxml refuses str input with an encoding declaration
         text = re.sub(r"^<\?xml[^>]*\?>", "", text)
     try:
-        root = lxml.html.document_fromstring(text or "<html></html>")
+        root = lxml.html.document_fromstring(text or "<html></html>", parser=_PARSER)
     except (lxml.etree.ParserError, ValueError):
-        root = lxml.html.document_fromstring("<html></html>")
+        root = lxml.html.document_fromstring("<html></html>", parser=_PARSER)
     for el in list(root.iter(*_DROP)):
         el.drop_tree()
     return root
@@ -42,7 +52,9 @@ def text_of(el: HtmlElement | None) -> str:
     """The visible text of an element, cleaned (entities, whitespace, mojibake)."""
     if el is None:
         return ""
-    return clean(el.text_content())
+    # the same string as el.text_content() (every text node below el), serialised in C
+    # instead of through an XPath evaluation: ~3x faster, and text_of runs on every record
+    return clean(lxml.etree.tostring(el, method="text", encoding=str, with_tail=False))
 
 
 def links_of(el: HtmlElement, base_url: str) -> list[tuple[str, str]]:
@@ -50,14 +62,17 @@ def links_of(el: HtmlElement, base_url: str) -> list[tuple[str, str]]:
 
     An image link (a badge) is labelled with its alt text.
     """
-    out = []
-    for a in el.iter("a"):
-        href = (a.get("href") or "").strip()
-        if not href:
-            continue
-        label = text_of(a) or " ".join(img.get("alt") or "" for img in a.iter("img")).strip()
-        out.append((absolute_url(base_url, href), label))
-    return out
+    return [link for a in el.iter("a") if (link := link_of(a, base_url))]
+
+
+def link_of(a: HtmlElement, base_url: str, text: str | None = None) -> tuple[str, str] | None:
+    """(absolute URL, label) of one link, None without an href; `text`: its text_of() when
+    the caller has it already."""
+    href = (a.get("href") or "").strip()
+    if not href:
+        return None
+    label = (text_of(a) if text is None else text) or " ".join(img.get("alt") or "" for img in a.iter("img")).strip()
+    return absolute_url(base_url, href), label
 
 
 def absolute_url(base_url: str, href: str) -> str:
@@ -152,48 +167,124 @@ class Line:
         return [link for a in self.tagged("a") for link in links_of(a, base_url)]
 
 
-class _Enough(Exception):
-    """Stops a walk once the caller has all the lines it needs."""
-
-
 def lines_of(el: HtmlElement, max_lines: int | None = None) -> list[Line]:
     """The non-empty visual lines of an element, in reading order.
 
     Barron-style rows and free-text citations put title, authors, venue and links on
     lines separated by `<br>`; this recovers those lines without serialising the tree.
+    One flat loop over el.iter() (document order, in C) with a stack of the open
+    elements: an element ends, and its tail flows on, when the next node is not inside
+    it (a final None ends all but el). This runs on every record of every page.
     """
     lines: list[Line] = []
-    current = Line()
-
-    def flush() -> None:
-        nonlocal current
-        if not current.is_blank():
-            lines.append(current)
-            if max_lines is not None and len(lines) >= max_lines:
-                raise _Enough
-        current = Line()
-
-    def walk(node: HtmlElement) -> None:
-        tag = node.tag if isinstance(node.tag, str) else None
-        if tag is None:  # comments and processing instructions: their text is not shown
-            return
+    parts: list[str] = []
+    elements: list[HtmlElement] = []
+    open_elements: list[tuple[HtmlElement, bool]] = []  # (element, is a block), outermost first
+    for node in itertools.chain(el.iter(), (None,)):
+        parent = el if node is None else node.getparent()
+        while open_elements and open_elements[-1][0] is not parent:
+            done, block = open_elements.pop()
+            if block:  # a line ends; a blank one is dropped with its elements
+                if parts and not "".join(parts).isspace():
+                    lines.append(Line(parts, elements))
+                    if max_lines is not None and len(lines) >= max_lines:
+                        return lines
+                parts, elements = [], []
+            if tail := done.tail:
+                parts.append(tail)
+        if node is None:
+            break
+        tag = node.tag
+        if tag.__class__ is not str:  # a comment or processing instruction: only its tail shows
+            if tail := node.tail:
+                parts.append(tail)
+            continue
         block = tag in BLOCK_TAGS
-        if block:
-            flush()
-        current.elements.append(node)
-        current.parts.append(node.text or "")
-        for child in node:
-            walk(child)
-            current.parts.append(child.tail or "")
-        if block:
-            flush()
-
-    try:
-        walk(el)
-        flush()
-    except _Enough:
-        pass
+        if block:  # a line ends; a blank one is dropped with its elements
+            if parts and not "".join(parts).isspace():
+                lines.append(Line(parts, elements))
+                if max_lines is not None and len(lines) >= max_lines:
+                    return lines
+            parts, elements = [], []
+        elements.append(node)
+        if text := node.text:
+            parts.append(text)
+        open_elements.append((node, block))
+    if parts and not "".join(parts).isspace():
+        lines.append(Line(parts, elements))
     return lines
+
+
+# The same lines' text, by a stylesheet run in C that marks where each block element
+# starts and ends: ~5x faster than the walk on a whole page, where only the text is read.
+# A mark is a Unicode noncharacter (never in a page's text; checked anyway), followed by
+# a second one where a block ends.
+_MARK, _END = "\ufdd0", "\ufdd1"
+_MARK_BLOCKS = lxml.etree.XSLT(lxml.etree.XML(
+    '<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">'
+    '<xsl:output method="text" encoding="UTF-8"/>'
+    f'<xsl:template match="{"|".join(sorted(BLOCK_TAGS))}">'
+    '&#xFDD0;<xsl:apply-templates/>&#xFDD0;&#xFDD1;</xsl:template>'
+    '</xsl:stylesheet>'))
+
+
+def _marked_pieces(el: HtmlElement) -> list[str] | None:
+    """The text of el cut at every block start and end (an end's piece starts with _END),
+    or None if the text itself holds a mark."""
+    text = lxml.etree.tostring(el, method="text", encoding=str, with_tail=False)
+    if _MARK in text or _END in text:
+        return None
+    return str(_MARK_BLOCKS(el)).split(_MARK)
+
+
+def _lines_between_marks(segments: list[str]) -> list[str]:
+    return [clean(raw) for raw in segments if raw and not raw.isspace()]
+
+
+def line_texts(el: HtmlElement) -> list[str]:
+    """`[line.text for line in lines_of(el)]`, for reading a whole page's text line by line."""
+    pieces = _marked_pieces(el)
+    if pieces is None:
+        return [line.text for line in lines_of(el)]
+    return _lines_between_marks([piece.removeprefix(_END) for piece in pieces])
+
+
+class PageLines:
+    """The line texts of every block element of a page, from one pass in C: what
+    `line_texts(el)` gives for each, without a pass per element (one per record)."""
+
+    def __init__(self, root: HtmlElement) -> None:
+        self.root = root
+
+    @cached_property
+    def _index(self) -> tuple[list[str], dict[HtmlElement, tuple[int, int]]]:
+        """The text segments between marks, and each block's first and end segment.
+
+        The k-th block start met is the k-th block of the tree in document order."""
+        pieces = _marked_pieces(self.root)
+        if pieces is None:
+            return [], {}
+        segments, firsts, ends, open_blocks = [pieces[0]], [], [], []
+        for i in range(1, len(pieces)):  # piece i follows mark i - 1
+            piece = pieces[i]
+            if piece[:1] == _END:
+                ends[open_blocks.pop()] = i
+                piece = piece[1:]
+            else:
+                open_blocks.append(len(firsts))
+                firsts.append(i)
+                ends.append(i)
+            segments.append(piece)
+        blocks = self.root.iter(*BLOCK_TAGS)
+        return segments, {el: (first, end) for el, first, end in zip(blocks, firsts, ends)}
+
+    def texts(self, el: HtmlElement) -> list[str]:
+        """`line_texts(el)`: read from the page's pass when el is the root or a block in it."""
+        segments, spans = self._index
+        span = (0, len(segments)) if el is self.root and segments else spans.get(el)
+        if span is None:
+            return line_texts(el)
+        return _lines_between_marks(segments[span[0]:span[1]])
 
 
 # --------------------------------------------------------------------------- sections in document order

@@ -3,17 +3,17 @@ a dated list item becomes a news item. Shared by the template parsers and the ge
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import lxml.etree
 from lxml.html import HtmlElement
 
 from ..ids import link_kind
 from ..records import NewsItem, Profile
 from ..text import clean, clean_title, split_authors, split_leading_date, year_of
-from .html import Section, absolute_url, iter_blocks, lines_of, links_of, text_of
+from .html import PageLines, Section, absolute_url, iter_blocks, links_of, text_of
 
 _NEWS_TITLE = re.compile(r"\b(news|updates?|announcements?|what'?s new|recent|latest|highlights)\b", re.I)
 _PUB_TITLE = re.compile(r"\b(publications?|papers?|preprints?|selected works|articles|"
@@ -72,13 +72,20 @@ def news_from_elements(elements: list[HtmlElement], base_url: str) -> list[NewsI
 _INVERTED_AUTHORS = re.compile(
     r"^\s*(?:[A-Z][\w'’-]+(?:[ -][A-Z][\w'’-]+)*,\s*(?:[A-Z][a-z]?\.\s*-?)+"
     r"(?:,\s*(?:and\s+|&\s*)?|\s+(?:and|&)\s+|\s*(?=\(|$|[A-Z][a-z]))?)+")
-# A sentence end: a period after a word of two or more letters (not an initial).
-_SENTENCE_END = re.compile(r"(?<=[\w)\]”\"]{2})[.?!]\s+(?=[A-Z“\"‘'(\[])")
+# A sentence end: a period after a word of two or more letters (not an initial). The
+# punctuation comes first and the letters are looked behind from it, so that the regex
+# engine skips to the next [.?!] instead of trying every position.
+_SENTENCE_END = re.compile(r"[.?!](?<=[\w)\]”\"]{2}[.?!])\s+(?=[A-Z“\"‘'(\[])")
 _LEADING_YEAR = re.compile(r"^[\s,;:.]*\(?(?:19|20)\d\d[a-z]?\)?[\s,;:.]*")
+_TRAILING_YEAR = re.compile(r"\(?\b(?:19|20)\d\d[a-z]?\b\)?[\s,.;:]*$")
+_FULL_MONTHS = "|".join(("January", "February", "March", "April", "May", "June", "July", "August",
+                         "September", "October", "November", "December"))
 _VENUE_END = re.compile(r"\b(?:DOI|doi)\s*:|https?://|\barXiv:|\bPoster abstract\b|"
-                        r",?\s*\(?\b(?:19|20)\d\d\b|,\s*(?:" + "|".join(
-                            ("January", "February", "March", "April", "May", "June", "July", "August",
-                             "September", "October", "November", "December")) + r")\b")
+                        r",?\s*\(?\b(?:19|20)\d\d\b|,\s*(?:" + _FULL_MONTHS + r")\b")
+# Where each _VENUE_END alternative begins (the year: after an optional comma, spaces and
+# parenthesis); every alternative starts with a literal, so the engine skips to the
+# first candidate at C speed, where _VENUE_END itself tries every position.
+_VENUE_END_ANCHOR = re.compile(r"DOI|doi|https?://|arXiv:|Poster abstract|19\d\d|20\d\d|,\s*(?:" + _FULL_MONTHS + ")")
 
 
 @dataclass
@@ -118,27 +125,52 @@ def split_citation(text: str, title: str | None = None) -> Citation | None:
     title = clean_title(title)
     if not title:
         return None
-    authors_text = _LEADING_YEAR.sub("", re.sub(r"\(?\b(?:19|20)\d\d[a-z]?\b\)?[\s,.;:]*$", "", before.strip()))
-    authors, venue = split_authors(authors_text), venue_of(after)
-    if not _name_like(authors):  # "Title. Authors. Venue" and "VENUE 2023 · Title · Authors" layouts
+    authors_text = _LEADING_YEAR.sub("", _TRAILING_YEAR.sub("", before.strip()))
+    authors = split_authors(authors_text)
+    if _name_like(authors):
+        venue = venue_of(after)
+    else:  # "Title. Authors. Venue" and "VENUE 2023 · Title · Authors" layouts
         pieces = _SENTENCE_END.split(after.strip(" .,;:|"), maxsplit=1)
         swapped = split_authors(pieces[0])
         if _name_like(swapped):
             authors = swapped
             venue = venue_of(before) or (venue_of(pieces[1]) if len(pieces) > 1 else None)
         else:
-            authors = []
+            authors, venue = [], venue_of(after)
     return Citation(authors=authors, title=title, venue=venue, year=year_of(before) or year_of(after))
 
 
-_NAME_WORD = re.compile(r"^(?:[A-Z\u00c0-\u024f][\w'’.-]*|[a-z]{1,3}|[A-Z]\.)$")
+# A name word: capitalised (initials included), or a short particle ("de", "van").
+_NAME_WORD = r"(?:[A-Z\u00c0-\u024f][\w'’.-]*|[a-z]{1,3})"
+# Every word (split on spaces and commas) a name word, in one match; the alternatives
+# never match the same word, so a long non-name fails fast.
+_NAME_WORDS = re.compile(r"[\s,]*(?:" + _NAME_WORD + r"(?:[\s,]+" + _NAME_WORD + r")*[\s,]*)?")
 
 
 def _name_like(names: list[str]) -> bool:
     """Whether every string looks like a person's name (1-5 capitalised words, no digits)."""
-    return bool(names) and all(
-        0 < len(n.split()) <= 5 and not any(c.isdigit() for c in n)
-        and all(_NAME_WORD.match(w) for w in n.replace(",", " ").split()) for n in names)
+    return bool(names) and all(map(_is_name, names))
+
+
+@functools.lru_cache(maxsize=8192)  # names repeat: the owner's on every paper, co-authors'
+def _is_name(text: str) -> bool:
+    return 0 < len(text.split()) <= 5 and not any(map(str.isdigit, text)) and _NAME_WORDS.fullmatch(text) is not None
+
+
+_VENUE_START = re.compile(r"^[\s.,;:]*(?:In\s*:|in\s+)?\s*")
+
+
+def _venue_end(text: str) -> int | None:
+    """Where `_VENUE_END` first matches (None: nowhere), searched from the first anchor:
+    a match starts at its anchor, or before it only over a comma, spaces and a "(" ."""
+    anchor = _VENUE_END_ANCHOR.search(text)
+    if anchor is None:
+        return None
+    start = anchor.start()
+    while start and (text[start - 1] in ",(" or text[start - 1].isspace()):
+        start -= 1
+    end = _VENUE_END.search(text, start)
+    return end.start() if end else None
 
 
 def looks_like_name(text: str) -> bool:
@@ -148,8 +180,8 @@ def looks_like_name(text: str) -> bool:
 
 def venue_of(text: str) -> str | None:
     """The venue at the start of the text after a title: `, in Venue, 2016. DOI: ...`."""
-    text = _VENUE_END.split(text, maxsplit=1)[0]
-    text = re.sub(r"^[\s.,;:]*(?:In\s*:|in\s+)?\s*", "", text)
+    text = text[:_venue_end(text)]
+    text = _VENUE_START.sub("", text)
     text = text.strip(" .,;:")
     return text or None
 
@@ -159,23 +191,30 @@ def venue_of(text: str) -> str | None:
 _PROFILE_HOSTS = (("scholar", "scholar.google."), ("github", "github.com"), ("twitter", "twitter.com"),
                   ("twitter", "x.com"), ("linkedin", "linkedin.com"), ("orcid", "orcid.org"),
                   ("dblp", "dblp."), ("semanticscholar", "semanticscholar.org"))
-_PROFILE_LINKS = lxml.etree.XPath("//a[starts-with(@href, 'mailto:') or " + " or ".join(
-    f"contains(@href, '{marker}')" for _, marker in _PROFILE_HOSTS) + "]")
+# An href with a profile host in it (one regex: an XPath with a contains() per host took
+# ~4 us per link).
+_PROFILE_HREF = re.compile("|".join(re.escape(marker) for _, marker in _PROFILE_HOSTS))
 _DOT = r"(?:\.|\s*[\[({]\s*dot\s*[\])}]\s*)"
+# The user part starts where a run of [\w.+-] starts, the only place the leftmost match can
+# start: the lookbehind spares the engine retrying from inside every long word.
 _OBFUSCATED_EMAIL = re.compile(
-    r"([\w.+-]+)\s*(?:@|[\[({]\s*at\s*[\])}])\s*([\w-]+(?:" + _DOT + r"[\w-]+)+)", re.I)
+    r"(?<![\w.+-])([\w.+-]+)\s*(?:@|[\[({]\s*at\s*[\])}])\s*([\w-]+(?:" + _DOT + r"[\w-]+)+)", re.I)
 
 
-def profile_from_page(root: HtmlElement, base_url: str) -> Profile:
+def profile_from_page(root: HtmlElement, base_url: str, page: PageLines | None = None) -> Profile:
     """Name, email and profile links a personal page shows: the author meta tag or the
-    page title, the first mailto link (or an obfuscated address), links by host."""
+    page title, the first mailto link (or an obfuscated address), links by host.
+    `page`: the page's lines, when the caller has read them already."""
     profile = Profile()
     meta = root.xpath("//meta[@name='author']/@content")
     title = text_of(next(iter(root.iter("title")), None))
     name = clean(meta[0]) if meta else re.split(r"\s+[|·–—-]\s+", title)[0] if title else ""
     profile.name = name or None
-    for a in _PROFILE_LINKS(root):
-        url = absolute_url(base_url, a.get("href", "").strip())
+    for a in root.getroottree().iter("a"):  # every link of the document, as "//a" reads
+        href = a.get("href")
+        if href is None or not (href.startswith("mailto:") or _PROFILE_HREF.search(href)):
+            continue
+        url = absolute_url(base_url, href.strip())
         if url.startswith("mailto:"):
             profile.email = profile.email or url.removeprefix("mailto:").split("?")[0].strip() or None
             continue
@@ -185,7 +224,7 @@ def profile_from_page(root: HtmlElement, base_url: str) -> Profile:
                 profile.links.setdefault(key, url)
     if profile.email is None:
         body = root.body if root.find("body") is not None else root
-        m = _OBFUSCATED_EMAIL.search(" ".join(line.text for line in lines_of(body)))
+        m = _OBFUSCATED_EMAIL.search(" ".join((page or PageLines(body)).texts(body)))
         if m:
             domain = re.sub(_DOT, ".", m.group(2), flags=re.I)
             profile.email = f"{m.group(1)}@{domain}"
