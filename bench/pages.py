@@ -27,17 +27,10 @@ def _title(rng: random.Random) -> str:
 
 
 def homepage(i: int, revision: int = 0, news: int = 20, papers: int = 40) -> bytes:
-<<<<<<< HEAD
     me = _NAMES[i % len(_NAMES)] + f" {i}"
     items_news = []
     for n in range(-revision, news):   # item -r is revision r's addition, the newest
         rng = random.Random(f"{i}/news/{n}")
-=======
-    rng = random.Random(i)
-    me = _NAMES[i % len(_NAMES)] + f" {i}"
-    items_news = []
-    for n in range(news + revision):
->>>>>>> perf
         year, month = 2025 - n // 12, 12 - n % 12
         text = (f"Our paper on {' '.join(rng.sample(_WORDS, 4))} was accepted at "
                 f"{rng.choice(_VENUES)} {year}! Joint work with {rng.choice(_NAMES)} and "
@@ -45,12 +38,8 @@ def homepage(i: int, revision: int = 0, news: int = 20, papers: int = 40) -> byt
         items_news.append(f'<li><b>[{_MONTHS[month - 1]} {year}]</b> {text} '
                           f'<a href="https://example.org/news/{i}/{n}">Read more</a></li>')
     items_papers = []
-<<<<<<< HEAD
     for n in range(-revision, papers):
         rng = random.Random(f"{i}/paper/{n}")
-=======
-    for n in range(papers + revision):
->>>>>>> perf
         year = 2025 - n // 8
         authors = rng.sample(_NAMES, 4)
         authors.insert(rng.randint(0, 3), f"<b>{me}</b>")
@@ -72,13 +61,8 @@ def homepage(i: int, revision: int = 0, news: int = 20, papers: int = 40) -> byt
             f'machine learning. Email: person{i}@example.org</p>\n'
             f'<p><a href="https://scholar.google.com/citations?user=abcdefghij{i % 100:02d}">Google Scholar</a> / '
             f'<a href="https://github.com/person{i}">GitHub</a></p>\n'
-<<<<<<< HEAD
             f'<h2>News</h2>\n<ul>\n' + "\n".join(items_news) + '\n</ul>\n'
             f'<h2>Publications</h2>\n<ul>\n' + "\n".join(items_papers) + '\n</ul>\n'
-=======
-            f'<h2>News</h2>\n<ul>\n' + "\n".join(reversed(items_news[-news - revision:])) + '\n</ul>\n'
-            f'<h2>Publications</h2>\n<ul>\n' + "\n".join(reversed(items_papers)) + '\n</ul>\n'
->>>>>>> perf
             f'<h2>Teaching</h2>\n<p>TA for Machine Learning (Fall 2023).</p>\n'
             f'</div>\n</body></html>\n')
     return html.encode()
