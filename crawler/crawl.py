@@ -384,7 +384,12 @@ class SyncSpider(scrapy.Spider):
         self.crawl_settings = crawl_settings
 
     async def start(self) -> AsyncIterator[Request]:
+        # Lazily (Scrapy's documented pattern): otherwise the engine drains this generator
+        # into the scheduler at once, and every job's request and conversation sits in
+        # memory before the first response arrives.
         for job in self.jobs:
+            if self.crawler.engine is not None and self.crawler.engine.needs_backout():
+                await self.crawler.signals.wait_for(scrapy.signals.scheduler_empty)
             fetch = SourceFetch(job, self._download, self.crawl_settings)
             request = fetch.request(job.url, conditional=True)
             yield request.replace(callback=self.parse_entry, errback=self.entry_failed,
