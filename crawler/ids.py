@@ -117,8 +117,16 @@ def link_kind(url: str, label: str | None = None) -> str | None:
         return kind
     if path.endswith(".pdf") or (host == "openreview.net" and path == "/pdf"):  # OpenReview serves PDFs at /pdf?id=
         return "pdf"
+    if (host + path).startswith(_CODE_HOSTS):  # a code host by its path: huggingface.co/spaces
+        return "code"
+    return _host_kind(host)
+
+
+@functools.lru_cache(maxsize=4096)  # hosts repeat: github.com, a co-author's site
+def _host_kind(host: str) -> str | None:
+    """"code", "video" or "paper" when the host is one of those hosts or under its domain."""
     domains = _domains(host)
-    if not domains.isdisjoint(_CODE_HOSTS) or (host + path).startswith(_CODE_HOSTS):
+    if not domains.isdisjoint(_CODE_HOSTS):
         return "code"
     if not domains.isdisjoint(_VIDEO_HOSTS):
         return "video"
