@@ -16,7 +16,7 @@ from ..identity import dedupe
 from ..ids import ids_from_links, link_kind
 from ..records import PageRecords, Publication, SourceInfo
 from ..text import clean_title, split_authors, year_of
-from .html import HEADINGS, Line, lines_of, parse_html, text_of
+from .html import HEADINGS, Line, lines_of, parse_html, raw_text_of, text_of
 from .site import Resource, Site
 from .structure import is_other_title, profile_from_page, typed_links
 
@@ -111,7 +111,7 @@ def _is_link_line(line: Line) -> bool:
     text = "".join(line.parts)
     if "," in text:
         return False
-    linked = sum(len("".join(a.text_content().split())) for a in anchors)
+    linked = sum(len("".join(raw_text_of(a).split())) for a in anchors)
     return linked >= 0.6 * len("".join(text.split()).replace("/", ""))
 
 
