@@ -337,6 +337,7 @@ def document_sections(root: HtmlElement) -> list[DocSection]:
     top = DocSection("", 0, None)
     out = [top]
     open_sections = [top]
+    holds_heading = {above for heading in root.iter(*HEADINGS) for above in heading.iterancestors()}
 
     def visit(el: HtmlElement) -> None:
         tag = el.tag if isinstance(el.tag, str) else None
@@ -348,7 +349,7 @@ def document_sections(root: HtmlElement) -> list[DocSection]:
             out.append(section)
             open_sections.append(section)
             return
-        if tag in ITEM_TAGS and next(el.iter(*HEADINGS), None) is None:
+        if tag in ITEM_TAGS and el not in holds_heading:
             open_sections[-1].items.append(el)
             return
         for child in el:
