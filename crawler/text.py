@@ -184,6 +184,8 @@ def clean_author(name: str) -> str:
 def split_authors(text: str) -> list[str]:
     """Split an author line on commas, `and`, `&` and `;`; drop markers and `et al.`."""
     text = clean(text)
+    if not text:  # a citation with nothing before its title
+        return []
     if _ET_AL_CORE.search(text):
         text = _ET_AL.sub("", text)
     lowered = text.lower()  # only "and", "&", ";" and the CJK commas need the regex

@@ -181,6 +181,8 @@ def looks_like_name(text: str) -> bool:
 
 def venue_of(text: str) -> str | None:
     """The venue at the start of the text after a title: `, in Venue, 2016. DOI: ...`."""
+    if not text:
+        return None
     text = text[:_venue_end(text)]
     text = _VENUE_START.sub("", text)
     text = text.strip(" .,;:")
