@@ -205,19 +205,19 @@ _OBFUSCATED_EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]+)\s*" + _EMAIL_AT + r"\s*(
 # Its "at" alone: found at C speed, where the whole regex costs ~70 ns a character of a
 # page without an address (it enters every word).
 _EMAIL_AT_ONLY = re.compile(_EMAIL_AT, re.I)
-# Page-wide, once each: the author meta tag and every link target.
-_AUTHOR_META = lxml.etree.XPath("//meta[@name='author']/@content", smart_strings=False)
+# Every link target of the page, in document order.
 _HREFS = lxml.etree.XPath("//a/@href", smart_strings=False)
 
 
 def profile_from_page(root: HtmlElement, base_url: str, page: PageLines | None = None) -> Profile:
     """Name, email and profile links a personal page shows: the author meta tag or the
     page title, the first mailto link (or an obfuscated address), links by host.
-    `page`: the page's lines, when the caller has read them already."""
+    `page`: the lines of the page's body, when the caller has read them already."""
     profile = Profile()
-    meta = _AUTHOR_META(root)
+    meta = next((content for el in root.getroottree().iter("meta")  # //meta[@name='author']/@content
+                 if el.get("name") == "author" and (content := el.get("content")) is not None), None)
     title = text_of(next(iter(root.iter("title")), None))
-    name = clean(meta[0]) if meta else re.split(r"\s+[|·–—-]\s+", title)[0] if title else ""
+    name = clean(meta) if meta is not None else re.split(r"\s+[|·–—-]\s+", title)[0] if title else ""
     profile.name = name or None
     for href in _HREFS(root):
         if not (href.startswith("mailto:") or _PROFILE_HREF.search(href)):
@@ -231,8 +231,8 @@ def profile_from_page(root: HtmlElement, base_url: str, page: PageLines | None =
             if marker in host:
                 profile.links.setdefault(key, url)
     if profile.email is None:
-        body = root.body if root.find("body") is not None else root
-        m = _obfuscated_email(" ".join((page or PageLines(body)).texts(body)))
+        page = page or PageLines(root.body if root.find("body") is not None else root)
+        m = _obfuscated_email(" ".join(page.texts(page.root)))
         if m:
             domain = re.sub(_DOT, ".", m.group(2), flags=re.I)
             profile.email = f"{m.group(1)}@{domain}"
