@@ -33,6 +33,7 @@ from .structure import is_publication_title, looks_like_name, typed_links
 
 NAME = "academicpages"
 KIND = "homepage"
+MAX_SCORE = 0.85  # the most detect() returns (see parsers/__init__.py)
 
 _SETEXT_H1 = re.compile(r"^[^\s=-][^\n]*\n=+[ \t]*$", re.M)
 # Found with `in`: a regex alternation scans a page that has neither ~100x slower.

@@ -19,6 +19,7 @@ from .site import Resource, Site
 
 NAME = "acadhomepage"
 KIND = "homepage"
+MAX_SCORE = 0.85  # the most detect() returns (see parsers/__init__.py)
 
 # The Google Scholar stats block of the template's about.md, its paper boxes and anchors.
 _SOURCE_MARKERS = re.compile(r"gsDataBaseUrl|google_scholar_stats|class=['\"]paper-box['\"]"

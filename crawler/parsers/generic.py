@@ -29,6 +29,7 @@ from .structure import (is_news_title, is_other_title, is_publication_title, new
 
 NAME = "generic"
 KIND = "homepage"
+MAX_SCORE = 0.01  # the most detect() returns (see parsers/__init__.py)
 
 _SCRIPT_SRC = re.compile(r"""<script\b[^>]*\bsrc\s*=\s*["']([^"']+)["']""", re.I)
 _DATA_FILE = re.compile(r"""["'`]([^"'`\s]+\.bib)["'`]""")
