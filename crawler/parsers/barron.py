@@ -27,7 +27,7 @@ KIND = "homepage"
 # write section headings as a `<heading>` element.
 _TITLE_AND_HEADING_TAGS = ("papertitle", "heading", *HEADINGS)
 # The class test walks the class attributes (the parent of each that matches), a cheap
-# substring test first: ~4x faster than testing @class on every element.
+# substring test before the token test: ~2x the token test alone, ~5x a test of every element.
 _CLASSED_TITLES = lxml.etree.XPath(
     "descendant-or-self::*/@class[contains(., 'papertitle')]"
     "[contains(concat(' ', normalize-space(.), ' '), ' papertitle ')]/..")

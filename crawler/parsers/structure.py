@@ -201,7 +201,8 @@ _DOT = r"(?:\.|\s*[\[({]\s*dot\s*[\])}]\s*)"
 # The user part starts where a run of [\w.+-] starts, the only place the leftmost match can
 # start: the lookbehind spares the engine retrying from inside every long word.
 _EMAIL_AT = r"(?:@|[\[({]\s*at\s*[\])}])"
-_OBFUSCATED_EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]+)\s*" + _EMAIL_AT + r"\s*([\w-]+(?:" + _DOT + r"[\w-]+)+)", re.I)
+_OBFUSCATED_EMAIL = re.compile(
+    r"(?<![\w.+-])([\w.+-]+)\s*" + _EMAIL_AT + r"\s*([\w-]+(?:" + _DOT + r"[\w-]+)+)", re.I)
 # Its "at" alone: found at C speed, where the whole regex costs ~70 ns a character of a
 # page without an address (it enters every word).
 _EMAIL_AT_ONLY = re.compile(_EMAIL_AT, re.I)
