@@ -17,6 +17,7 @@ _ARXIV_URL = re.compile(
 _ARXIV_TEXT = re.compile(r"\barxiv[\s:./]*(?:" + _ARXIV_NEW + "|" + _ARXIV_OLD + ")", re.I)
 _ARXIV_DOI = re.compile(r"10\.48550/arxiv\.(" + _ARXIV_NEW[len(r"(?<![\d.])"):] + ")", re.I)
 _BARE_ARXIV = re.compile(r"^\s*" + _ARXIV_NEW + r"\s*$")
+_ARXIV_PATTERNS = (_ARXIV_URL, _ARXIV_TEXT, _ARXIV_DOI, _BARE_ARXIV)
 _DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"'<>]+)", re.I)
 _DOI_RESOLVER = re.compile(r"^(?:https?://)?(?:dx\.)?doi\.org/|^doi:\s*", re.I)
 
@@ -25,7 +26,9 @@ def arxiv_id(text: str | None) -> str | None:
     """The arXiv id in a URL, a DOI or a string like `arXiv:2409.18042v2`, without version."""
     if not text:
         return None
-    for pattern in (_ARXIV_URL, _ARXIV_TEXT, _ARXIV_DOI, _BARE_ARXIV):
+    # all but a bare id need "arxiv" in some case: most URLs and DOIs skip three searches
+    patterns = _ARXIV_PATTERNS if not text.isascii() or "arxiv" in text.lower() else (_BARE_ARXIV,)
+    for pattern in patterns:
         m = pattern.search(text)
         if m:
             return next(g for g in m.groups() if g)
@@ -114,8 +117,16 @@ def link_kind(url: str, label: str | None = None) -> str | None:
         return kind
     if path.endswith(".pdf") or (host == "openreview.net" and path == "/pdf"):  # OpenReview serves PDFs at /pdf?id=
         return "pdf"
+    if (host + path).startswith(_CODE_HOSTS):  # a code host by its path: huggingface.co/spaces
+        return "code"
+    return _host_kind(host)
+
+
+@functools.lru_cache(maxsize=4096)  # hosts repeat: github.com, a co-author's site
+def _host_kind(host: str) -> str | None:
+    """"code", "video" or "paper" when the host is one of those hosts or under its domain."""
     domains = _domains(host)
-    if not domains.isdisjoint(_CODE_HOSTS) or (host + path).startswith(_CODE_HOSTS):
+    if not domains.isdisjoint(_CODE_HOSTS):
         return "code"
     if not domains.isdisjoint(_VIDEO_HOSTS):
         return "video"

@@ -125,16 +125,25 @@ def repair_mojibake(text: str) -> str:
 
 # --------------------------------------------------------------------------- cleaning
 
-_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")  # (str.translate: ~20x slower)
+_ZERO_WIDTH_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_ZERO_WIDTH = re.compile(f"[{_ZERO_WIDTH_CHARS}]")  # (str.translate: ~20x slower)
 _LIQUID = re.compile(r"\{%-?.*?-?%\}|\{\{-?.*?-?\}\}", re.S)
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 
 
 def squash(text: str) -> str:
     """Collapse all whitespace (non-breaking included) to single spaces and trim."""
-    if not text.isascii():
+    if not text.isascii() and _has_zero_width(text):
         text = _ZERO_WIDTH.sub("", text)
     return " ".join(text.split())  # str.split() and the regex \s agree on what is whitespace
+
+
+def _has_zero_width(text: str) -> bool:
+    """Six `in` tests, ~4x faster than the regex scans a string that has none (most)."""
+    for char in _ZERO_WIDTH_CHARS:
+        if char in text:
+            return True
+    return False
 
 
 def clean(text: str | None) -> str:
@@ -184,6 +193,8 @@ def clean_author(name: str) -> str:
 def split_authors(text: str) -> list[str]:
     """Split an author line on commas, `and`, `&` and `;`; drop markers and `et al.`."""
     text = clean(text)
+    if not text:  # a citation with nothing before its title
+        return []
     if _ET_AL_CORE.search(text):
         text = _ET_AL.sub("", text)
     lowered = text.lower()  # only "and", "&", ";" and the CJK commas need the regex

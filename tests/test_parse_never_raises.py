@@ -1,10 +1,12 @@
 """parse_bytes never raises, whatever the bytes and the declared type (issue 2)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crawler.parsers import parse_bytes
+from crawler.parsers import FORMATS, Resource, parse_bytes
 from crawler.records import PageRecords
 
 CONTENT_TYPES = ["text/html", "text/html; charset=utf-8", "text/markdown", "application/json",
@@ -32,3 +34,21 @@ def test_parse_bytes_never_raises_and_returns_page_records(body, content_type, u
     records = parse_bytes(url, body, content_type)
     assert isinstance(records, PageRecords)
     records.to_dict()  # and serialises
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=page_bytes, content_type=st.sampled_from(CONTENT_TYPES), url=st.sampled_from(URLS))
+def test_no_detector_scores_above_its_declared_max(body, content_type, url):
+    """detect_format skips a format once another scored its MAX_SCORE: it must hold."""
+    resource = Resource(url, body, content_type)
+    for fmt in FORMATS:
+        assert fmt.detect(resource) <= fmt.max_score, fmt.name
+
+
+def test_declared_max_scores_hold_on_the_corpus():
+    pages = [p for p in Path(__file__).parent.joinpath("corpus").rglob("*") if p.is_file()]
+    assert pages
+    for path in pages:
+        resource = Resource(path.as_uri(), path.read_bytes())
+        for fmt in FORMATS:
+            assert fmt.detect(resource) <= fmt.max_score, (fmt.name, path)

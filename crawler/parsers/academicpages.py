@@ -33,9 +33,11 @@ from .structure import is_publication_title, looks_like_name, typed_links
 
 NAME = "academicpages"
 KIND = "homepage"
+MAX_SCORE = 0.85  # the most detect() returns (see parsers/__init__.py)
 
 _SETEXT_H1 = re.compile(r"^[^\s=-][^\n]*\n=+[ \t]*$", re.M)
-_BUILT_MARKERS = re.compile(rb"academicpages/academicpages\.github\.io|>AcademicPages<")
+# Found with `in`: a regex alternation scans a page that has neither ~100x slower.
+_BUILT_MARKERS = (b"academicpages/academicpages.github.io", b">AcademicPages<")
 # The papers the template ships as examples ("Paper Title Number 1".."3"): not the owner's.
 _TEMPLATE_TITLE = re.compile(r"^Paper Title Number \d+$", re.I)
 # Front matter link fields and the kind each is (paperurl: by its URL).
@@ -58,7 +60,7 @@ def detect(resource: Resource) -> float:
         return 0.3 if _SETEXT_H1.search(text) else 0.0
     if resource.media_type in ("text/html", "application/xhtml+xml"):
         body = resource.body[:2_000_000]
-        if _BUILT_MARKERS.search(body):
+        if any(marker in body for marker in _BUILT_MARKERS):
             return 0.85
         return 0.6 if b"archive__item-title" in body and b"author__urls" in body else 0.0
     return 0.0

@@ -19,11 +19,15 @@ from .site import Resource, Site
 
 NAME = "acadhomepage"
 KIND = "homepage"
+MAX_SCORE = 0.85  # the most detect() returns (see parsers/__init__.py)
 
 # The Google Scholar stats block of the template's about.md, its paper boxes and anchors.
 _SOURCE_MARKERS = re.compile(r"gsDataBaseUrl|google_scholar_stats|class=['\"]paper-box['\"]"
                              r"|<span class=['\"]anchor['\"]")
-_BUILT_MARKERS = re.compile(rb"google-scholar-stats|show_paper_citations|class=['\"]paper-box['\"]")
+# Literals found with `in` (C's fast substring search): a regex alternation of them tries
+# every position of the page in Python's engine, ~300 us on a 40 KB page that has none.
+_BUILT_MARKERS = (b"google-scholar-stats", b"show_paper_citations")
+_PAPER_BOX = re.compile(rb"class=['\"]paper-box['\"]")
 
 
 def detect(resource: Resource) -> float:
@@ -31,7 +35,7 @@ def detect(resource: Resource) -> float:
         return 0.8 if _SOURCE_MARKERS.search(resource.text) else 0.0
     if resource.media_type in ("text/html", "application/xhtml+xml"):
         head = resource.body[:1_000_000]
-        if _BUILT_MARKERS.search(head):
+        if any(marker in head for marker in _BUILT_MARKERS) or b"paper-box" in head and _PAPER_BOX.search(head):
             return 0.85
         return 0.5 if b"masthead__menu-home-item" in head and b"author__urls" in head else 0.0
     return 0.0

@@ -38,6 +38,7 @@ from .structure import is_publication_title, profile_from_page
 
 NAME = "alfolio"
 KIND = "homepage"
+MAX_SCORE = 0.85  # the most detect() returns (see parsers/__init__.py)
 
 _BUILT_MARKERS = (b"github.com/alshedivat/al-folio", b'class="more-authors"')
 _BUILT_STRUCTURE = (b'class="bibliography"', b'class="periodical"')

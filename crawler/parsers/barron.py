@@ -16,19 +16,21 @@ from ..identity import dedupe
 from ..ids import ids_from_links, link_kind
 from ..records import PageRecords, Publication, SourceInfo
 from ..text import clean_title, split_authors, year_of
-from .html import HEADINGS, Line, lines_of, parse_html, text_of
+from .html import HEADINGS, Line, lines_of, parse_html, raw_text_of, text_of
 from .site import Resource, Site
 from .structure import is_other_title, profile_from_page, typed_links
 
 NAME = "barron"
 KIND = "homepage"
 
-# Paper titles and the headings between them, in document order (old copies write
-# section headings as a `<heading>` element). The class test walks the class attributes
-# (the parent of each that matches): ~2.5x faster than testing @class on every element.
-_TITLES_AND_HEADINGS = lxml.etree.XPath(
-    "//papertitle | //@class[contains(concat(' ', normalize-space(.), ' '), ' papertitle ')]/.."
-    " | //heading | " + " | ".join("//" + h for h in HEADINGS))
+# Paper titles are `<papertitle>` elements or elements of class "papertitle"; old copies
+# write section headings as a `<heading>` element.
+_TITLE_AND_HEADING_TAGS = ("papertitle", "heading", *HEADINGS)
+# The class test walks the class attributes (the parent of each that matches), a cheap
+# substring test before the token test: ~2x the token test alone, ~5x a test of every element.
+_CLASSED_TITLES = lxml.etree.XPath(
+    "descendant-or-self::*/@class[contains(., 'papertitle')]"
+    "[contains(concat(' ', normalize-space(.), ' '), ' papertitle ')]/..")
 #: Title, authors, venue, links and a spare: the description below is never needed.
 _ROW_LINES = 6
 
@@ -55,12 +57,20 @@ def parse(site: Site) -> PageRecords:
 def _titles_with_headings(root: HtmlElement) -> list[tuple[HtmlElement, str]]:
     """Each paper title with the text of the last heading before it."""
     out, heading = [], ""
-    for el in _TITLES_AND_HEADINGS(root):
+    for el in _titles_and_headings(root):
         if el.tag in HEADINGS or el.tag == "heading":
             heading = text_of(el)
         else:
             out.append((el, heading))
     return out
+
+
+def _titles_and_headings(root: HtmlElement) -> list[HtmlElement]:
+    """Paper titles and headings in document order: one walk of the tree in C over the
+    tags they have (an XPath union of them walks it once per tag, then sorts)."""
+    classed = set(_CLASSED_TITLES(root))
+    tags = {*_TITLE_AND_HEADING_TAGS, *(el.tag for el in classed)}
+    return [el for el in root.iter(*tags) if el.tag in _TITLE_AND_HEADING_TAGS or el in classed]
 
 
 def publication_from_title(title_el: HtmlElement, base_url: str) -> Publication | None:
@@ -101,7 +111,7 @@ def _is_link_line(line: Line) -> bool:
     text = "".join(line.parts)
     if "," in text:
         return False
-    linked = sum(len("".join(a.text_content().split())) for a in anchors)
+    linked = sum(len("".join(raw_text_of(a).split())) for a in anchors)
     return linked >= 0.6 * len("".join(text.split()).replace("/", ""))
 
 

@@ -29,6 +29,7 @@ from .structure import (is_news_title, is_other_title, is_publication_title, new
 
 NAME = "generic"
 KIND = "homepage"
+MAX_SCORE = 0.01  # the most detect() returns (see parsers/__init__.py)
 
 _SCRIPT_SRC = re.compile(r"""<script\b[^>]*\bsrc\s*=\s*["']([^"']+)["']""", re.I)
 _DATA_FILE = re.compile(r"""["'`]([^"'`\s]+\.bib)["'`]""")
@@ -71,9 +72,11 @@ def publication_from_item(el: HtmlElement, base_url: str, page: PageLines | None
     # a line break ends a part of the reference as a full stop would
     text = " ".join(t if t[-1] in ".,;:!?" else t + "." for t in (page or PageLines(el)).texts(el))
     texts = [(c, text_of(c)) for c in el.iter("b", "strong", "a")]
-    candidates = [(c, t) for c, t in texts if not _LINK_WORDS.match(t)]
-    title_el, title_text = max(candidates, key=lambda candidate: len(candidate[1]), default=(None, ""))
-    title = clean_title(title_text) if title_el is not None else ""
+    title_el, title_text = None, ""
+    for c, t in texts:  # the first longest that is not a link button ("PDF"); tested only if longer
+        if len(t) > len(title_text) and not _LINK_WORDS.match(t):
+            title_el, title_text = c, t
+    title = clean_title(title_text)
     citation = split_citation(text, title) if len(title) >= 12 else split_citation(text)
     if citation is None or len(citation.title) < 12:
         return None

@@ -50,11 +50,15 @@ def parse_html(text: str) -> HtmlElement:
 
 def text_of(el: HtmlElement | None) -> str:
     """The visible text of an element, cleaned (entities, whitespace, mojibake)."""
-    if el is None:
-        return ""
-    # the same string as el.text_content() (every text node below el), serialised in C
-    # instead of through an XPath evaluation: ~3x faster, and text_of runs on every record
-    return clean(lxml.etree.tostring(el, method="text", encoding=str, with_tail=False))
+    return "" if el is None else clean(raw_text_of(el))
+
+
+def raw_text_of(el: HtmlElement) -> str:
+    """Every text node below el, as written: the string of el.text_content(), serialised
+    in C instead of through an XPath evaluation (~3x faster; this runs on every record)."""
+    if not len(el):  # no child nodes: its text is all (most titles, labels and links)
+        return el.text or ""
+    return lxml.etree.tostring(el, method="text", encoding=str, with_tail=False)
 
 
 def links_of(el: HtmlElement, base_url: str) -> list[tuple[str, str]]:
@@ -62,7 +66,9 @@ def links_of(el: HtmlElement, base_url: str) -> list[tuple[str, str]]:
 
     An image link (a badge) is labelled with its alt text.
     """
-    return [link for a in el.iter("a") if (link := link_of(a, base_url))]
+    # a walk costs more than the link itself: an element without child nodes is its own
+    anchors = el.iter("a") if len(el) else (el,) if el.tag == "a" else ()
+    return [link for a in anchors if (link := link_of(a, base_url))]
 
 
 def link_of(a: HtmlElement, base_url: str, text: str | None = None) -> tuple[str, str] | None:
@@ -228,25 +234,45 @@ _MARK_BLOCKS = lxml.etree.XSLT(lxml.etree.XML(
     '</xsl:stylesheet>'))
 
 
-def _marked_pieces(el: HtmlElement) -> list[str] | None:
-    """The text of el cut at every block start and end (an end's piece starts with _END),
-    or None if the text itself holds a mark."""
-    text = lxml.etree.tostring(el, method="text", encoding=str, with_tail=False)
-    if _MARK in text or _END in text:
+@dataclass
+class _MarkedText:
+    """The text of an element cut at every start and end of a block element in it (itself
+    included): each piece cleaned (None if blank), and the k-th block's first piece and
+    the piece after its last, for the k-th block of the tree in document order."""
+
+    lines: list[str | None]
+    firsts: list[int]
+    ends: list[int]
+
+
+def _marked_text(el: HtmlElement, blocks: int) -> _MarkedText | None:
+    """el's text cut at the marks of its `blocks` block elements; None if the text itself
+    holds a mark (the stylesheet writes exactly two _MARKs and one _END per block)."""
+    text = str(_MARK_BLOCKS(el))
+    if text.count(_MARK) != 2 * blocks or text.count(_END) != blocks:
         return None
-    return str(_MARK_BLOCKS(el)).split(_MARK)
-
-
-def _lines_between_marks(segments: list[str]) -> list[str]:
-    return [clean(raw) for raw in segments if raw and not raw.isspace()]
+    pieces = text.split(_MARK)
+    firsts: list[int] = []
+    ends: list[int] = []
+    open_blocks: list[int] = []
+    for i in range(1, len(pieces)):  # piece i follows mark i - 1
+        if pieces[i][:1] == _END:  # the innermost open block ends
+            ends[open_blocks.pop()] = i
+            pieces[i] = pieces[i][1:]
+        else:
+            open_blocks.append(len(firsts))
+            firsts.append(i)
+            ends.append(i)
+    lines = [clean(piece) if piece and not piece.isspace() else None for piece in pieces]
+    return _MarkedText(lines, firsts, ends)
 
 
 def line_texts(el: HtmlElement) -> list[str]:
     """`[line.text for line in lines_of(el)]`, for reading a whole page's text line by line."""
-    pieces = _marked_pieces(el)
-    if pieces is None:
+    marked = _marked_text(el, sum(1 for _ in el.iter(*BLOCK_TAGS)))
+    if marked is None:
         return [line.text for line in lines_of(el)]
-    return _lines_between_marks([piece.removeprefix(_END) for piece in pieces])
+    return [line for line in marked.lines if line is not None]
 
 
 class PageLines:
@@ -257,34 +283,22 @@ class PageLines:
         self.root = root
 
     @cached_property
-    def _index(self) -> tuple[list[str], dict[HtmlElement, tuple[int, int]]]:
-        """The text segments between marks, and each block's first and end segment.
-
-        The k-th block start met is the k-th block of the tree in document order."""
-        pieces = _marked_pieces(self.root)
-        if pieces is None:
-            return [], {}
-        segments, firsts, ends, open_blocks = [pieces[0]], [], [], []
-        for i in range(1, len(pieces)):  # piece i follows mark i - 1
-            piece = pieces[i]
-            if piece[:1] == _END:
-                ends[open_blocks.pop()] = i
-                piece = piece[1:]
-            else:
-                open_blocks.append(len(firsts))
-                firsts.append(i)
-                ends.append(i)
-            segments.append(piece)
-        blocks = self.root.iter(*BLOCK_TAGS)
-        return segments, {el: (first, end) for el, first, end in zip(blocks, firsts, ends)}
+    def _index(self) -> tuple[list[str | None], dict[HtmlElement, tuple[int, int]]] | None:
+        """The page's cleaned pieces (cleaned once for every record that reads them) and
+        each block's span of them; None if the text holds a mark."""
+        blocks = list(self.root.iter(*BLOCK_TAGS))
+        marked = _marked_text(self.root, len(blocks))
+        if marked is None:
+            return None
+        return marked.lines, dict(zip(blocks, zip(marked.firsts, marked.ends)))
 
     def texts(self, el: HtmlElement) -> list[str]:
         """`line_texts(el)`: read from the page's pass when el is the root or a block in it."""
-        segments, spans = self._index
-        span = (0, len(segments)) if el is self.root and segments else spans.get(el)
+        index = self._index
+        span = None if index is None else (0, len(index[0])) if el is self.root else index[1].get(el)
         if span is None:
             return line_texts(el)
-        return _lines_between_marks(segments[span[0]:span[1]])
+        return [line for line in index[0][span[0]:span[1]] if line is not None]
 
 
 # --------------------------------------------------------------------------- sections in document order
@@ -323,6 +337,7 @@ def document_sections(root: HtmlElement) -> list[DocSection]:
     top = DocSection("", 0, None)
     out = [top]
     open_sections = [top]
+    holds_heading = {above for heading in root.iter(*HEADINGS) for above in heading.iterancestors()}
 
     def visit(el: HtmlElement) -> None:
         tag = el.tag if isinstance(el.tag, str) else None
@@ -334,7 +349,7 @@ def document_sections(root: HtmlElement) -> list[DocSection]:
             out.append(section)
             open_sections.append(section)
             return
-        if tag in ITEM_TAGS and next(el.iter(*HEADINGS), None) is None:
+        if tag in ITEM_TAGS and el not in holds_heading:
             open_sections[-1].items.append(el)
             return
         for child in el:

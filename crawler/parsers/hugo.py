@@ -30,6 +30,7 @@ from .structure import profile_from_page, typed_links
 
 NAME = "hugo"
 KIND = "homepage"
+MAX_SCORE = 0.9  # the most detect() returns (see parsers/__init__.py)
 
 _ROOT_MARKERS = ("hugo.toml", "config.toml", "config/_default/params.toml", "config/_default/hugo.toml",
                  "config/_default/config.toml")
