@@ -65,3 +65,13 @@ def test_publication_shapes_under_sub_headings_but_not_talks_or_comments():
 def test_profile_name_from_title_and_obfuscated_email():
     profile = parse_bytes("https://ada.example.org/", PAGE.encode(), "text/html").profile
     assert (profile.name, profile.email) == ("Ada Lovelace", "ada@example.org")
+
+
+def test_an_item_holding_a_zero_width_only_paragraph_still_parses():
+    # editors leave <p>&#8203;</p> behind; it cleans to an empty line, which once crashed the parser
+    html = (b"<html><body><h2>Publications</h2><ul>"
+            b"<li><p>&#8203;</p><b>A Paper Title About Things</b>, A. Author, B. Author. CVPR 2024.</li>"
+            b"<li><b>Another Paper On Stuff</b>, C. Author. ICCV 2023.</li></ul></body></html>")
+    records = parse_bytes("https://x.example.org/", html, "text/html")
+    assert [(p.title, p.year) for p in records.publications] == [
+        ("A Paper Title About Things", 2024), ("Another Paper On Stuff", 2023)]

@@ -272,7 +272,7 @@ def line_texts(el: HtmlElement) -> list[str]:
     marked = _marked_text(el, sum(1 for _ in el.iter(*BLOCK_TAGS)))
     if marked is None:
         return [line.text for line in lines_of(el)]
-    return [line for line in marked.lines if line is not None]
+    return [line for line in marked.lines if line]  # a piece of only zero-width characters cleans to ""
 
 
 class PageLines:
@@ -298,7 +298,7 @@ class PageLines:
         span = None if index is None else (0, len(index[0])) if el is self.root else index[1].get(el)
         if span is None:
             return line_texts(el)
-        return [line for line in index[0][span[0]:span[1]] if line is not None]
+        return [line for line in index[0][span[0]:span[1]] if line]
 
 
 # --------------------------------------------------------------------------- sections in document order
