@@ -12,7 +12,6 @@ import re
 import unicodedata
 from datetime import date
 
-import ftfy
 
 # --------------------------------------------------------------------------- decoding
 
@@ -118,6 +117,8 @@ def repair_mojibake(text: str) -> str:
     if ("‚" in text or "√" in text or "\uf8ff" in text or "ü" in text) and _MACROMAN_TELLTALE.search(text):
         text = _MACROMAN_RUN.sub(_repair_macroman_run, text)
     if ("Ã" in text or "Â" in text or "â" in text or "Å" in text or "Ä" in text) and _CP1252_TELLTALE.search(text):
+        import ftfy  # here: ~3 MB of tables that most pages never need
+
         text = ftfy.fix_text(text, uncurl_quotes=False, fix_character_width=False,
                              fix_latin_ligatures=False, normalization="NFC")
     return text

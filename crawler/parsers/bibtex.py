@@ -15,11 +15,7 @@ import re
 from functools import cache
 from urllib.parse import urljoin, urlsplit
 
-import bibtexparser
-from bibtexparser.middlewares import NormalizeFieldKeys
-from bibtexparser.middlewares.names import split_multiple_persons_names
-from bibtexparser.model import Entry, ParsingFailedBlock
-from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
+from typing import TYPE_CHECKING
 
 from ..ids import arxiv_id
 from ..records import PageRecords, Publication, SourceInfo
@@ -27,6 +23,10 @@ from ..text import clean, clean_author, normalise_date
 from .listing import head, paper_ids
 from .markdown import split_front_matter
 from .site import Resource, Site
+
+if TYPE_CHECKING:  # bibtexparser and pylatexenc load at the first BibTeX file, not at import
+    from bibtexparser.model import Entry, ParsingFailedBlock
+    from pylatexenc.latex2text import LatexNodes2Text
 
 NAME = "bibtex"
 KIND = "listing"
@@ -70,6 +70,10 @@ def read_bibtex(text: str, url: str, file_base: str | None = None) -> tuple[list
     `file_base` is where relative file names in `pdf`/`slides`/... live; by default the
     site's `assets/pdf/` for a file in `_bibliography/` (al-folio), else the file's folder.
     """
+    import bibtexparser
+    from bibtexparser.middlewares import NormalizeFieldKeys
+    from bibtexparser.model import Entry, ParsingFailedBlock
+
     _, body = split_front_matter(text)  # Jekyll front matter ("---\n---") before the entries
     text = "\n" * text[:len(text) - len(body)].count("\n") + body  # blank lines keep line numbers
     library = bibtexparser.parse_string(text, append_middleware=[NormalizeFieldKeys()])
@@ -104,6 +108,8 @@ def _error_text(block: ParsingFailedBlock) -> str:
 
 def entry_publication(entry: Entry, file_base: str) -> Publication | None:
     """One entry as a publication; None without a title."""
+    from bibtexparser.middlewares.names import split_multiple_persons_names
+
     fields = {f.key: f.value for f in entry.fields if isinstance(f.value, str)}
     title = latex_text(fields.get("title", ""))
     if not title:
@@ -198,6 +204,8 @@ def latex_text(value: str) -> str:
 @cache
 def _decoder() -> LatexNodes2Text:
     """pylatexenc's decoder, with `\\url{x}` as `x` (not `<x>`); built once."""
+    from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
+
     context = get_default_latex_context_db()
     context.add_context_category("profilesync", prepend=True, macros=[MacroTextSpec("url", simplify_repl="%s")])
     return LatexNodes2Text(latex_context=context, math_mode="text")

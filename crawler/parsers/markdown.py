@@ -7,18 +7,21 @@ with lxml.
 """
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import yaml
 from lxml.html import HtmlElement
-from markdown_it import MarkdownIt
 
 from ..text import strip_html_comments, strip_liquid
 from .html import parse_html
 from .site import Resource, Site
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 # The block may be empty ("---\n---", Jekyll's marker for "process this file").
 _FRONT_MATTER = re.compile(r"\A\ufeff?(---|\+\+\+)[ \t]*\r?\n(?:(.*?)\r?\n)??\1[ \t]*(?:\r?\n|\Z)", re.S)
@@ -26,7 +29,6 @@ _INCLUDE_RELATIVE = re.compile(r"\{%-?\s*include_relative\s+([^\s%]+)[^%]*-?%\}"
 _KRAMDOWN_IAL = re.compile(r"^\s*\{:[^}\n]*\}\s*$|\{:[^}\n]*\}", re.M)
 # kramdown's hard line break: a line ending in two backslashes (AcadHomepage's "[Title](url) \\").
 _KRAMDOWN_BREAK = re.compile(r"(?<!\\)\\\\[ \t]*$", re.M)
-_MD = MarkdownIt("commonmark", {"html": True, "linkify": False, "typographer": False}).enable("table")
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -90,7 +92,7 @@ def to_html(markdown: str) -> str:
     markdown = strip_html_comments(strip_liquid(markdown))
     markdown = _KRAMDOWN_IAL.sub("", markdown)
     markdown = _KRAMDOWN_BREAK.sub("<br>", markdown)
-    return _MD.render(markdown)
+    return _renderer().render(markdown)
 
 
 def markdown_tree(markdown: str) -> HtmlElement:
@@ -113,3 +115,12 @@ def site_root(site: Site, resource: Resource,
             break
         folder = folder.rstrip("/").rsplit("/", 1)[0] + "/"
     return None
+
+
+@functools.cache
+def _renderer() -> MarkdownIt:
+    """CommonMark with tables, built at the first markdown source (not at import: an
+    HTML-only deployment never loads markdown-it)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": True, "linkify": False, "typographer": False}).enable("table")
