@@ -65,3 +65,23 @@ def test_error_pages_are_told_by_their_titles_and_people_are_not():
     assert all(map(verdict, ["404 Not Found", "Error 503 - Service Unavailable", "Page not found · GitHub Pages",
                              "502 Bad Gateway", "Site not found &middot; GitHub Pages", "Not Found"]))
     assert not any(map(verdict, ["Alan Turing 401", "Room 404 Lab", "Jane Doe - Homepage", "CS 500: Algorithms"]))
+
+
+def test_the_crawl_enables_its_own_components_and_imports_no_unused_ones():
+    """Scrapy imports every component its settings name, even one set to None, so the
+    unused defaults are left out of the *_BASE settings rather than switched off."""
+    from scrapy.settings import Settings
+    from scrapy.utils.conf import build_component_list
+
+    settings = Settings(scrapy_settings(CrawlSettings(user_agent="t (+https://e.org)")))
+    downloader = build_component_list(settings.getwithbase("DOWNLOADER_MIDDLEWARES"))
+    assert "crawler.middlewares.BackoffRetryMiddleware" in downloader
+    assert "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware" in downloader
+    assert not any(name.endswith(("RetryMiddleware", "CookiesMiddleware", "HttpCacheMiddleware"))
+                   for name in downloader if not name.startswith("crawler."))
+    extensions = build_component_list(settings.getwithbase("EXTENSIONS"))
+    assert "scrapy.extensions.throttle.AutoThrottle" in extensions
+    assert not any("Telnet" in name or "RemoteControl" in name for name in extensions)
+    for setting in ("DOWNLOADER_MIDDLEWARES", "EXTENSIONS", "SPIDER_MIDDLEWARES", "DOWNLOAD_HANDLERS"):
+        assert None not in settings.getwithbase(setting).values(), setting
+    assert set(settings.getwithbase("DOWNLOAD_HANDLERS")) == {"file", "http", "https"}
