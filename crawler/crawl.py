@@ -300,6 +300,11 @@ class SourceFetch:
         except Exception as exc:  # a bug must fail this source, not lose its result
             log.exception("internal error while fetching %s", self.job.url)
             return self.failed(f"{self.job.url}: internal error: {type(exc).__name__}: {exc}")
+        finally:
+            # The responses (each refers to its request, whose cb_kwargs refer to this
+            # conversation: a cycle) go now, not at the next full garbage collection:
+            # measured, ~10 MB of dead pages held during a crawl.
+            self._bodies.clear()
 
     async def _run(self, entry_response: Response) -> FetchResult:
         url = self.job.url
