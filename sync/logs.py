@@ -38,6 +38,20 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class RobotsTxtFailuresInOneLine(logging.Filter):
+    """Scrapy logs a robots.txt it could not download as an ERROR with a full traceback,
+    once per host and crawl: for a daemon and a host that is down, pages of noise. The
+    source's own result names the failure; the log keeps a one-line warning."""
+
+    LOGGER = "scrapy.downloadermiddlewares.robotstxt"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == self.LOGGER and record.levelno == logging.ERROR:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object a line: what log shippers want from a long-running service."""
 
@@ -55,6 +69,8 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(verbosity: int = 0, structured: bool = False) -> None:
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbosity, 2)]
     handler = logging.StreamHandler()
+    if verbosity < 2:
+        handler.addFilter(RobotsTxtFailuresInOneLine())
     handler.addFilter(RedactSecrets())
     handler.setFormatter(JsonFormatter() if structured
                          else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
