@@ -115,13 +115,15 @@ def scrapy_settings(settings: CrawlSettings) -> dict[str, Any]:
             ("downloadtimeout.DownloadTimeoutMiddleware", 350), ("defaultheaders.DefaultHeadersMiddleware", 400),
             ("useragent.UserAgentMiddleware", 500), ("redirect.MetaRefreshMiddleware", 580),
             ("httpcompression.HttpCompressionMiddleware", 590), ("redirect.RedirectMiddleware", 600),
-            ("httpproxy.HttpProxyMiddleware", 750), ("stats.DownloaderStats", 850))},
+            ("httpproxy.HttpProxyMiddleware", 750))},
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.middlewares.BackoffRetryMiddleware": 550,
             "crawler.middlewares.ApiKeyMiddleware": 560,
         },
-        "EXTENSIONS_BASE": {"scrapy.extensions.corestats.CoreStats": 0,
-                            "scrapy.extensions.throttle.AutoThrottle": 0},
+        "EXTENSIONS_BASE": {"scrapy.extensions.throttle.AutoThrottle": 0},
+        # Our results and the daemon's metrics say what happened; Scrapy's counters,
+        # bumped several times per request, are never read.
+        "STATS_CLASS": "scrapy.statscollectors.DummyStatsCollector",
         "SPIDER_MIDDLEWARES_BASE": {"scrapy.spidermiddlewares.start.StartSpiderMiddleware": 25,
                                     "scrapy.spidermiddlewares.httperror.HttpErrorMiddleware": 50},
         "PROFILESYNC_API_KEYS": dict(settings.api_keys),
