@@ -109,6 +109,13 @@ class Daemon:
         try:
             report = await sync_once(self.store, self.runner, jobs, self.settings, self.metrics.observe,
                                      fail_unanswered=False)
+        except asyncio.CancelledError:
+            if not self.stop.is_set():
+                raise
+            # The shutdown stopped a crawl that was still starting (Scrapy cancels its
+            # start-up): expected, not an error; unstored sources stay due.
+            log.info("the crawl in flight was stopped by the shutdown")
+            return
         finally:
             self._crawling = False
             self.metrics.in_flight.set(0)
