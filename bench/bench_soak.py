@@ -12,7 +12,6 @@ time. Targets (issue 6): growth <= 5%, peak <= 120 MB.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile

@@ -61,8 +61,8 @@ def homepage(i: int, revision: int = 0, news: int = 20, papers: int = 40) -> byt
             f'machine learning. Email: person{i}@example.org</p>\n'
             f'<p><a href="https://scholar.google.com/citations?user=abcdefghij{i % 100:02d}">Google Scholar</a> / '
             f'<a href="https://github.com/person{i}">GitHub</a></p>\n'
-            f'<h2>News</h2>\n<ul>\n' + "\n".join(items_news) + '\n</ul>\n'
-            f'<h2>Publications</h2>\n<ul>\n' + "\n".join(items_papers) + '\n</ul>\n'
-            f'<h2>Teaching</h2>\n<p>TA for Machine Learning (Fall 2023).</p>\n'
-            f'</div>\n</body></html>\n')
+            '<h2>News</h2>\n<ul>\n' + "\n".join(items_news) + '\n</ul>\n'
+            '<h2>Publications</h2>\n<ul>\n' + "\n".join(items_papers) + '\n</ul>\n'
+            '<h2>Teaching</h2>\n<p>TA for Machine Learning (Fall 2023).</p>\n'
+            '</div>\n</body></html>\n')
     return html.encode()

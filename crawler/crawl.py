@@ -103,7 +103,7 @@ def scrapy_settings(settings: CrawlSettings) -> dict[str, Any]:
         "CONCURRENT_ITEMS": 1,
         # Only the components a sync uses, named in the *_BASE settings: Scrapy imports
         # every listed component, even one switched off with None, and the defaults pull
-        # in requests, tldextract, aiohttp.web and twisted.conch (~15 MB and ~0.3 s at
+        # in requests, tldextract, aiohttp.web and twisted.conch (~12 MB and ~0.3 s at
         # start) for cookies, telnet and remote control we never use.
         "DOWNLOAD_HANDLERS_BASE": {
             "file": "scrapy.core.downloader.handlers.file.FileDownloadHandler",   # the offline example

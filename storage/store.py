@@ -16,7 +16,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Connection, CursorResult, Engine, create_engine, delete, event, func, insert, or_, select, update
+from sqlalchemy import Connection, CursorResult, Engine, create_engine, delete, event, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from ulid import ULID
 
