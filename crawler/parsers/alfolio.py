@@ -32,7 +32,7 @@ from ..records import NewsItem, PageRecords, Profile, Publication, SourceInfo
 from ..text import clean, clean_title, normalise_date, split_authors, year_of
 from .bibtex import read_bibtex
 from .html import absolute_url, links_of, parse_html, text_of
-from .markdown import expand_includes, load_yaml, markdown_tree, site_root, split_front_matter
+from .markdown import config_yml, expand_includes, site_markdown_tree, site_root, split_front_matter
 from .site import Resource, Site
 from .structure import is_publication_title, profile_from_page
 
@@ -91,9 +91,9 @@ def parse(site: Site) -> PageRecords:
 def parse_source(site: Site) -> PageRecords:
     records = PageRecords(source=SourceInfo(site.base_url, KIND, NAME))
     meta, body = split_front_matter(expand_includes(site, site.entry))
-    pubs = named_works(_markdown_tree(site, body), site.base_url)
+    pubs = named_works(site_markdown_tree(site, body), site.base_url)
     found = site_root(site, site.entry, ("_config.yml",))
-    config = _config(site, found[1]) if found else {}
+    config = config_yml(site, found[1]) if found else {}
     records.profile = source_profile(meta, config, site.base_url)
     if found is not None:
         root = found[0]
@@ -106,23 +106,6 @@ def parse_source(site: Site) -> PageRecords:
             records.warnings += warnings
     records.publications = pubs
     return records
-
-
-def _markdown_tree(site: Site, markdown: str) -> HtmlElement:
-    """The rendered markdown, once per extraction: every round re-reads the same files."""
-    key = ("alfolio-markdown", markdown)
-    if key not in site.cache:
-        site.cache[key] = markdown_tree(markdown)
-    return site.cache[key]
-
-
-def _config(site: Site, resource: Resource) -> dict[str, Any]:
-    """`_config.yml`, parsed once per extraction (PyYAML takes ~30 ms on al-folio's)."""
-    key = ("alfolio-config", resource.url)
-    if key not in site.cache:
-        data = load_yaml(resource.text)
-        site.cache[key] = data if isinstance(data, dict) else {}
-    return site.cache[key]
 
 
 def _enabled(value: Any) -> bool:
@@ -162,7 +145,7 @@ def source_news(site: Site, root: str) -> list[NewsItem]:
             continue
         meta, body = split_front_matter(page.text)
         written = clean(str(meta.get("date") or "")) or None
-        tree = _markdown_tree(site, body)
+        tree = site_markdown_tree(site, body)
         # An item that is not `inline` is a post of its own: the about page shows its title.
         text = clean(str(meta.get("title") or "")) if meta.get("inline") is False else ""
         text = text or text_of(tree)

@@ -27,7 +27,7 @@ from ..records import NewsItem, Profile, Publication
 from ..text import clean, clean_title, split_authors, year_of
 from .generic import section_kind
 from .html import Line, document_sections, lines_of, links_of, parse_html, text_of
-from .markdown import expand_includes, load_yaml, markdown_tree, site_root, split_front_matter
+from .markdown import config_yml, expand_includes, site_markdown_tree, site_root, split_front_matter
 from .site import Resource, Site
 from .structure import looks_like_name, news_from_elements, profile_from_page, typed_links, venue_of
 
@@ -35,35 +35,24 @@ from .structure import looks_like_name, news_from_elements, profile_from_page, t
 
 
 def site_config(site: Site) -> tuple[str, dict[str, Any]] | None:
-    """(root folder URL, parsed `_config.yml`) of the source tree the entry belongs to,
-    parsed once per extraction (YAML is the slowest step of a source-tree parse)."""
+    """(root folder URL, parsed `_config.yml`) of the source tree the entry belongs to."""
     found = site_root(site, site.entry, ("_config.yml",))
     if found is None:
         return None
     root, resource = found
-    key = ("jekyll-config", resource.url)
-    if key not in site.cache:
-        data = load_yaml(resource.text)
-        site.cache[key] = data if isinstance(data, dict) else {}
-    return root, site.cache[key]
+    return root, config_yml(site, resource)
 
 
 def source_tree(site: Site) -> HtmlElement:
     """The entry page's markdown, includes inlined, as an HTML tree; rendered once per
     distinct text (rounds that only fetch _config.yml or the collection reuse it)."""
     _, text = split_front_matter(expand_includes(site, site.entry))
-    key = ("jekyll-tree", text)
-    if key not in site.cache:
-        site.cache[key] = markdown_tree(text)
-    return site.cache[key]
+    return site_markdown_tree(site, text)
 
 
 def front_matter(site: Site, page: Resource) -> dict[str, Any]:
     """A collection file's front matter, parsed once per extraction."""
-    key = ("jekyll-front-matter", page.url)
-    if key not in site.cache:
-        site.cache[key] = split_front_matter(page.text)[0]
-    return site.cache[key]
+    return site.memo(("front-matter", page.url), lambda: split_front_matter(page.text)[0])
 
 
 # `author:` keys of _config.yml and the profile link each is (a username or a URL).

@@ -43,13 +43,12 @@ def json_document(site: Site, resource: Resource) -> Any:
     Decoded by text.decode (a cp1252 file reads right) without the whole-document mojibake
     repair, which may alter JSON syntax; parsers clean() each string they keep instead.
     """
-    key = ("json", resource.url)
-    if key not in site.cache:
+    def load() -> Any:
         try:
-            site.cache[key] = json.loads(decode(resource.body, resource.content_type, repair=False))
+            return json.loads(decode(resource.body, resource.content_type, repair=False))
         except ValueError as exc:
             raise ParseError(f"{resource.url}: not valid JSON: {exc}") from None
-    return site.cache[key]
+    return site.memo(("json", resource.url), load)
 
 
 _XML_PARSER = lxml.etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=True)
@@ -57,13 +56,12 @@ _XML_PARSER = lxml.etree.XMLParser(resolve_entities=False, no_network=True, reco
 
 def xml_document(site: Site, resource: Resource) -> lxml.etree._Element:
     """The XML tree of a resource (no entity expansion, no network), cached across rounds."""
-    key = ("xml", resource.url)
-    if key not in site.cache:
+    def load() -> lxml.etree._Element:
         root = lxml.etree.fromstring(resource.body, _XML_PARSER)
         if root is None:
             raise ParseError(f"{resource.url}: not well-formed XML")
-        site.cache[key] = root
-    return site.cache[key]
+        return root
+    return site.memo(("xml", resource.url), load)
 
 
 def xml_text(el: lxml.etree._Element | None) -> str:

@@ -100,6 +100,20 @@ def markdown_tree(markdown: str) -> HtmlElement:
     return parse_html("<html><body>" + to_html(markdown) + "</body></html>").body
 
 
+def site_markdown_tree(site: Site, markdown: str) -> HtmlElement:
+    """`markdown_tree`, rendered once per distinct text and extraction."""
+    return site.memo(("markdown-tree", markdown), lambda: markdown_tree(markdown))
+
+
+def config_yml(site: Site, resource: Resource) -> dict[str, Any]:
+    """A `_config.yml` as a mapping (empty if it is not one), parsed once per extraction:
+    YAML is the slowest step of a source-tree parse."""
+    def load() -> dict[str, Any]:
+        data = load_yaml(resource.text)
+        return data if isinstance(data, dict) else {}
+    return site.memo(("yaml-config", resource.url), load)
+
+
 def site_root(site: Site, resource: Resource,
               markers: tuple[str, ...] = ("_config.yml", "hugo.toml", "config.toml", "config/_default/params.toml")
               ) -> tuple[str, Resource] | None:

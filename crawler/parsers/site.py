@@ -13,13 +13,15 @@ import json
 import mimetypes
 import posixpath
 import re
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Hashable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 from ..text import decode
+
+T = TypeVar("T")
 
 
 @dataclass(eq=False)
@@ -80,6 +82,13 @@ class Site:
     fetched: Fetched = field(default_factory=dict)
     wishes: set[Wish] = field(default_factory=set)
     cache: dict[Any, Any] = field(default_factory=dict)  # parsed trees, shared across rounds
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """`compute()` once per extraction: a parser runs again in every round and would
+        otherwise re-parse the same files (an exception is not cached)."""
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]
 
     def get(self, url: str) -> Resource | None:
         """The resource at `url` (absolute), or None if absent or not fetched yet."""
