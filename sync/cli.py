@@ -288,7 +288,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
                                  api_keys=api_keys(config))
         with _CrawlProgress(len(jobs), enabled=not args.json and sys.stderr.isatty()) as progress:
             report = run_reactor(lambda: sync_once(store, make_runner(settings), jobs, settings, progress.advance))
-        states = {src.url: (p.id, src) for p in store.profile_states() for src in p.sources}
+        states = {} if args.json else {src.url: (p.id, src) for p in store.profile_states() for src in p.sources}
     finally:
         store.close()
     if args.json:
