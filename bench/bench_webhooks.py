@@ -65,10 +65,9 @@ def fill(store: Store, profiles: int, papers: int) -> None:
 
 
 async def deliver_all(store: Store) -> int:
-    attempted = 0
-    async with Dispatcher(store, allow_cidrs=["127.0.0.0/8"]) as dispatcher:
-        while n := await dispatcher.drain():
-            attempted += n
+    attempted, dispatcher = 0, Dispatcher(store, allow_cidrs=["127.0.0.0/8"])
+    while n := await dispatcher.drain():
+        attempted += n
     return attempted
 
 

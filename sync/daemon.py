@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import ctypes
 import gc
+import json
 import logging
 import signal
 import time
@@ -28,7 +29,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -39,6 +39,7 @@ from storage.store import Store, utcnow
 
 from .config import Config, api_keys, endpoint_specs, profile_specs
 from .run import SourceOutcome, sync_once
+from . import http11
 from .webhooks import Dispatcher
 
 log = logging.getLogger("profilesync.daemon")
@@ -135,32 +136,27 @@ class Daemon:
 
     # -- HTTP: /healthz and /metrics ----------------------------------------------------------
 
-    async def healthz(self, request: web.Request) -> web.Response:
+    async def healthz(self) -> tuple[int, str, bytes]:
         tick = self.config.daemon.tick
         stale = self.last_tick_at is not None and not self._crawling and time.time() - self.last_tick_at > 3 * tick + 60
         body = {"status": "stopping" if self.stop.is_set() else ("stale" if stale else "ok"),
                 "uptime_s": round(time.time() - self.started, 1), "crawling": self._crawling,
                 "last_tick_at": self.last_tick_at}
-        return web.json_response(body, status=503 if stale or self.stop.is_set() else 200)
+        return 503 if stale or self.stop.is_set() else 200, "application/json", json.dumps(body).encode()
 
-    async def metrics_page(self, request: web.Request) -> web.Response:
+    async def metrics_page(self) -> tuple[int, str, bytes]:
         await self.refresh_outbox_metrics()
-        return web.Response(body=generate_latest(self.metrics.registry),
-                            headers={"Content-Type": CONTENT_TYPE_LATEST})
+        return 200, CONTENT_TYPE_LATEST, generate_latest(self.metrics.registry)
 
-    async def start_http(self) -> web.AppRunner | None:
+    async def start_http(self) -> asyncio.Server | None:
         listen = self.config.daemon.listen
         if not listen:
             return None
         host, _, port = listen.rpartition(":")
-        app = web.Application()
-        app.router.add_get("/healthz", self.healthz)
-        app.router.add_get("/metrics", self.metrics_page)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, host or "127.0.0.1", int(port)).start()
+        server = await http11.serve(host.strip("[]") or "127.0.0.1", int(port),
+                                    {"/healthz": self.healthz, "/metrics": self.metrics_page})
         log.info("serving /healthz and /metrics on http://%s/", listen)
-        return runner
+        return server
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -194,7 +190,8 @@ class Daemon:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(delivering, timeout=20)
         if http is not None:
-            await http.cleanup()
+            http.close()
+            await http.wait_closed()
         log.info("profilesync daemon stopped")
         return 0
 

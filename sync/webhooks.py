@@ -4,8 +4,9 @@
   verify it with the official libraries.
 - A webhook URL comes from configuration, but where its name points is up to whoever runs
   its DNS: every address is vetted (no loopback, private, link-local, ... unless inside
-  `allow_cidrs`), and the connector connects only to the addresses that passed, from the
-  same resolution (a DNS rebinding between check and connect has nothing to exploit).
+  `allow_cidrs`), and the request goes only to the addresses that passed, from the same
+  resolution (a DNS rebinding between check and connect has nothing to exploit). Each
+  delivery resolves and vets anew, on a connection of its own (sync/http11.py).
 - The dispatcher drains the outbox of `storage.store.Store`: at least once, each profile's
   events in order per endpoint, failures retried on a backoff schedule stored in the
   database (so retries survive restarts), then dead-lettered until `webhooks replay`.
@@ -29,21 +30,22 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit
 
-import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
+import h11
 from tenacity import RetryCallState, Retrying, wait_exponential, wait_random_exponential
-from yarl import URL
 
 from storage.store import Delivery, Event, Store, new_event_id, utcnow
+
+from . import http11
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "profilesync/0.1 (+https://github.com/profilesync/profilesync; webhooks)"
 DEFAULT_TIMEOUT_S = 15.0
 #: Deliveries claimed (and so in flight) at once; they finish well inside the store's
-#: 60 s delivery lease because each is bounded by the timeout.
+#: 60 s delivery lease because each is bounded by the timeout (DNS, connect and answer).
 DEFAULT_CONCURRENCY = 32
 #: Bytes of a response body read (for the error message); the rest is never downloaded.
 MAX_RESPONSE_BYTES = 4096
@@ -95,9 +97,7 @@ NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 
 class AddressRefused(OSError):
-    """A webhook target is (or resolves only to) addresses the guard forbids.
-
-    An OSError so that aiohttp reports it as a failed connection and never connects."""
+    """A webhook target is (or resolves only to) addresses the guard forbids."""
 
 
 def parse_cidrs(cidrs: Iterable[str]) -> tuple[IPNetwork, ...]:
@@ -152,20 +152,32 @@ def refusal(address: str, allow: Sequence[IPNetwork] = ()) -> str | None:
     return f"{address}{via} is {reason} and not in allow_cidrs"
 
 
-class GuardedResolver(AbstractResolver):
-    """Resolves with `inner` and hands the connector only the addresses the guard allows:
-    the connection goes to an address of this very resolution, never to a later answer."""
+class Resolver(Protocol):
+    async def resolve(self, host: str, port: int) -> list[str]:
+        """The addresses of `host`, in the order to try them."""
 
-    def __init__(self, allow: Sequence[IPNetwork] = (), inner: AbstractResolver | None = None) -> None:
+
+class SystemResolver:
+    """The operating system's resolver (getaddrinfo in asyncio's thread pool)."""
+
+    async def resolve(self, host: str, port: int) -> list[str]:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+class GuardedResolver:
+    """Resolves with `inner` and returns only the addresses the guard allows: the
+    connection goes to an address of this very resolution, never to a later answer."""
+
+    def __init__(self, allow: Sequence[IPNetwork] = (), inner: Resolver | None = None) -> None:
         self.allow = tuple(allow)
-        self._inner = inner or aiohttp.ThreadedResolver()
+        self._inner = inner or SystemResolver()
 
-    async def resolve(self, host: str, port: int = 0,
-                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
-        answers = await self._inner.resolve(host, port, family)
+    async def resolve(self, host: str, port: int) -> list[str]:
+        answers = await self._inner.resolve(host, port)
         vetted, refused = [], []
         for answer in answers:
-            why = refusal(answer["host"], self.allow)
+            why = refusal(answer, self.allow)
             if why:
                 refused.append(why)
             else:
@@ -174,32 +186,19 @@ class GuardedResolver(AbstractResolver):
             raise AddressRefused(f"{host} resolves only to refused addresses: {'; '.join(refused)}"
                                  if refused else f"{host} resolves to no address")
         if refused:
-            log.warning("webhook host %s: connecting only to %s; %s", host,
-                        ", ".join(a["host"] for a in vetted), "; ".join(refused))
+            log.warning("webhook host %s: connecting only to %s; %s", host, ", ".join(vetted), "; ".join(refused))
         return vetted
-
-    async def close(self) -> None:
-        await self._inner.close()
-
-
-def open_session(allow: Sequence[IPNetwork] = (), *, limit: int = DEFAULT_CONCURRENCY,
-                 user_agent: str = USER_AGENT, resolver: AbstractResolver | None = None) -> aiohttp.ClientSession:
-    """An HTTP session that only reaches vetted addresses: guarded DNS, no proxy from the
-    environment (it would connect on our behalf), no cookies carried between endpoints."""
-    connector = aiohttp.TCPConnector(resolver=GuardedResolver(allow, resolver), use_dns_cache=False,
-                                     limit=limit)
-    return aiohttp.ClientSession(connector=connector, headers={"User-Agent": user_agent}, trust_env=False,
-                                 cookie_jar=aiohttp.DummyCookieJar())
 
 
 def display_url(url: str) -> str:
     """The URL for logs and errors: without user info, and with the query string elided."""
     try:
-        parsed = URL(url)
-        shown = parsed.with_user(None).with_query(None).with_fragment(None)
-        return str(shown) + ("?..." if parsed.query_string else "")
-    except (ValueError, TypeError):
+        parsed = urlsplit(url)
+    except ValueError:
         return "<invalid URL>"
+    if not parsed.scheme or not parsed.netloc:
+        return "<invalid URL>"
+    return f"{parsed.scheme}://{parsed.netloc.rpartition('@')[2]}{parsed.path}" + ("?..." if parsed.query else "")
 
 
 # -- one attempt ---------------------------------------------------------------------------
@@ -219,27 +218,56 @@ class Outcome:
         return self.status is not None and 200 <= self.status < 300
 
 
-def _check_target(url: str, allow: Sequence[IPNetwork]) -> str | None:
-    """Refusal of the URL itself: a scheme other than http(s), or a literal IP address
-    the guard forbids (aiohttp connects to literals without asking the resolver)."""
-    parsed = URL(url)
-    if parsed.scheme not in ("http", "https") or not parsed.raw_host:
-        return "not an http(s) URL"
-    try:
-        return refusal(parsed.raw_host, allow)
-    except ValueError:
-        pass
-    try:   # "127.1", "2130706433": names the C resolver would read as IPv4 addresses
-        socket.inet_aton(parsed.raw_host)
-    except OSError:
-        return None   # a name: the resolver vets its addresses
-    return f"{parsed.raw_host} is an IPv4 address in a non-canonical form"
+@dataclass(frozen=True)
+class Target:
+    """Where a webhook URL sends its POST."""
+
+    host: str           # the URL's name or address: Host header, TLS server name
+    port: int
+    tls: bool
+    path: str           # path and query
+    authorization: str | None   # Basic credentials of the URL's user info
+
+    @classmethod
+    def of(cls, url: str) -> Target | None:
+        """None when `url` is not an http(s) URL with a host; ValueError when it is
+        malformed (a port that is not a number, a name IDNA cannot encode)."""
+        parsed = urlsplit(url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            return None
+        tls = parsed.scheme == "https"
+        host = parsed.hostname.encode("idna").decode("ascii")
+        authorization = None
+        if parsed.username is not None:
+            credentials = f"{unquote(parsed.username)}:{unquote(parsed.password or '')}"
+            authorization = "Basic " + base64.b64encode(credentials.encode()).decode()
+        return cls(host, parsed.port or (443 if tls else 80), tls,
+                   (parsed.path or "/") + (f"?{parsed.query}" if parsed.query else ""), authorization)
+
+    def refusal(self, allow: Sequence[IPNetwork]) -> str | None:
+        """Refusal of a literal IP address the guard forbids (a name is vetted when resolved)."""
+        if self.address is not None:
+            return refusal(self.host, allow)
+        try:   # "127.1", "2130706433": names the C resolver would read as IPv4 addresses
+            socket.inet_aton(self.host)
+        except OSError:
+            return None
+        return f"{self.host} is an IPv4 address in a non-canonical form"
+
+    @property
+    def address(self) -> str | None:
+        """The host when it is an IP address."""
+        try:
+            return str(ipaddress.ip_address(self.host))
+        except ValueError:
+            return None
 
 
-async def post_event(session: aiohttp.ClientSession, url: str, secret: str, event: Event, *,
-                     allow: Sequence[IPNetwork] = (), timeout_s: float = DEFAULT_TIMEOUT_S) -> Outcome:
-    """POST one signed event with a session of `open_session(allow)`; never follows
-    redirects, reads at most MAX_RESPONSE_BYTES of the response."""
+async def post_event(url: str, secret: str, event: Event, *, allow: Sequence[IPNetwork] = (),
+                     resolver: Resolver | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
+                     user_agent: str = USER_AGENT) -> Outcome:
+    """POST one signed event to the vetted addresses of `url`'s host, within `timeout_s`
+    in all; never follows redirects, reads at most MAX_RESPONSE_BYTES of the response."""
     shown = display_url(url)
     start = time.monotonic()
 
@@ -247,35 +275,41 @@ async def post_event(session: aiohttp.ClientSession, url: str, secret: str, even
         return Outcome(status, error, time.monotonic() - start)
 
     try:
-        why = _check_target(url, allow)
+        target = Target.of(url)
     except ValueError:
         return outcome(None, f"{shown}: invalid URL")
-    if why:
+    why = "not an http(s) URL" if target is None else target.refusal(allow)
+    if why or target is None:
         return outcome(None, f"{shown}: refused: {why}")
     body = event_body(event)
     try:
         headers = signed_headers(secret, event.id, body)
     except ValueError as exc:
         return outcome(None, f"{shown}: {exc}")
+    headers["user-agent"] = user_agent
+    if target.authorization:
+        headers["authorization"] = target.authorization
     try:
-        async with session.post(url, data=body, headers=headers, allow_redirects=False,
-                                timeout=aiohttp.ClientTimeout(total=timeout_s)) as resp:
-            head = await resp.content.read(MAX_RESPONSE_BYTES)
-            if 200 <= resp.status < 300:
-                return outcome(resp.status, None)
-            detail = f"HTTP {resp.status} {resp.reason or ''}".rstrip()
-            if 300 <= resp.status < 400:
-                detail += f" (redirect to {display_url(resp.headers.get('Location', '?'))} not followed)"
-            text = " ".join(head.decode("utf-8", "replace").split())[:200]
-            return outcome(resp.status, f"{shown}: {detail}" + (f": {text}" if text else ""))
+        async with asyncio.timeout(timeout_s):
+            addresses = ([target.address] if target.address is not None
+                         else await GuardedResolver(allow, resolver).resolve(target.host, target.port))
+            resp = await http11.post(addresses, target.port, host=target.host, target=target.path,
+                                     headers=headers, body=body, tls=target.tls, max_body=MAX_RESPONSE_BYTES)
     except TimeoutError:
         return outcome(None, f"{shown}: no response within {timeout_s:g} s")
-    except aiohttp.ClientConnectorError as exc:
-        if isinstance(exc.os_error, AddressRefused):
-            return outcome(None, f"{shown}: refused: {exc.os_error}")
-        return outcome(None, f"{shown}: cannot connect: {exc.os_error.strerror or exc.os_error}")
-    except aiohttp.ClientError as exc:
-        return outcome(None, f"{shown}: {type(exc).__name__}: {exc}")
+    except AddressRefused as exc:
+        return outcome(None, f"{shown}: refused: {exc}")
+    except OSError as exc:
+        return outcome(None, f"{shown}: cannot connect: {exc.strerror or exc}")
+    except h11.ProtocolError as exc:
+        return outcome(None, f"{shown}: bad HTTP answer: {exc}")
+    if 200 <= resp.status < 300:
+        return outcome(resp.status, None)
+    detail = f"HTTP {resp.status} {resp.reason}".rstrip()
+    if 300 <= resp.status < 400:
+        detail += f" (redirect to {display_url(resp.headers.get('location', '?'))} not followed)"
+    text = " ".join(resp.head.decode("utf-8", "replace").split())[:200]
+    return outcome(resp.status, f"{shown}: {detail}" + (f": {text}" if text else ""))
 
 
 # -- retries -------------------------------------------------------------------------------
@@ -321,13 +355,11 @@ MAX_ATTEMPTS = _max_attempts()
 
 
 class Dispatcher:
-    """Delivers the outbox: `drain` once (tests, cron), or `run` until stopped (the daemon).
-
-    Use `async with Dispatcher(store) as d:` (or call `aclose`) to close its HTTP session."""
+    """Delivers the outbox: `drain` once (tests, cron), or `run` until stopped (the daemon)."""
 
     def __init__(self, store: Store, *, allow_cidrs: Iterable[str] = (), timeout_s: float = DEFAULT_TIMEOUT_S,
                  concurrency: int = DEFAULT_CONCURRENCY, user_agent: str = USER_AGENT,
-                 resolver: AbstractResolver | None = None, retry_scale: float = 1.0) -> None:
+                 resolver: Resolver | None = None, retry_scale: float = 1.0) -> None:
         self.store = store
         self.retry_scale = retry_scale   # < 1 compresses the retry schedule (tests, staging)
         self.allow = parse_cidrs(allow_cidrs)
@@ -335,21 +367,9 @@ class Dispatcher:
         self.concurrency = concurrency
         self.user_agent = user_agent
         self._resolver = resolver
-        self._session: aiohttp.ClientSession | None = None
 
     def __repr__(self) -> str:
         return f"Dispatcher(allow_cidrs={[str(n) for n in self.allow]}, timeout_s={self.timeout_s:g})"
-
-    async def __aenter__(self) -> Dispatcher:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
 
     async def drain(self, now: datetime | None = None) -> int:
         """Claim the deliveries due at `now`, send them concurrently, record each outcome;
@@ -357,32 +377,26 @@ class Dispatcher:
         the next event of a profile waits for the next drain."""
         now = now or utcnow()
         deliveries = await asyncio.to_thread(self.store.claim_deliveries, now, self.concurrency)
-        if deliveries:
-            if self._session is None:
-                self._session = open_session(self.allow, limit=self.concurrency, user_agent=self.user_agent,
-                                             resolver=self._resolver)
-            await asyncio.gather(*(self._deliver(self._session, d, now) for d in deliveries))
+        await asyncio.gather(*(self._deliver(d, now) for d in deliveries))
         return len(deliveries)
 
     async def run(self, stop: asyncio.Event, poll_s: float = 1.0) -> None:
         """Drain until `stop` is set: at once while there is work, else every `poll_s`."""
-        try:
-            while not stop.is_set():
-                try:
-                    attempted = await self.drain()
-                except Exception:   # the database may be briefly unavailable: keep the daemon alive
-                    log.exception("webhook dispatch failed; retrying in %g s", poll_s)
-                    attempted = 0
-                if not attempted:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), poll_s)
-        finally:
-            await self.aclose()
+        while not stop.is_set():
+            try:
+                attempted = await self.drain()
+            except Exception:   # the database may be briefly unavailable: keep the daemon alive
+                log.exception("webhook dispatch failed; retrying in %g s", poll_s)
+                attempted = 0
+            if not attempted:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), poll_s)
 
-    async def _deliver(self, session: aiohttp.ClientSession, d: Delivery, now: datetime) -> None:
+    async def _deliver(self, d: Delivery, now: datetime) -> None:
         try:
-            outcome = await post_event(session, d.endpoint.url, d.endpoint.secret, d.event, allow=self.allow,
-                                       timeout_s=self.timeout_s)
+            outcome = await post_event(d.endpoint.url, d.endpoint.secret, d.event, allow=self.allow,
+                                       resolver=self._resolver, timeout_s=self.timeout_s,
+                                       user_agent=self.user_agent)
         except Exception as exc:   # a surprise from one endpoint must not cost the others their records
             log.exception("unexpected error delivering to endpoint %s", d.endpoint.id)
             outcome = Outcome(None, f"{display_url(d.endpoint.url)}: {type(exc).__name__}: {exc}", 0.0)
@@ -414,6 +428,4 @@ async def send_test_event(url: str, secret: str, *, allow_cidrs: Iterable[str] =
     """POST a signed `webhook.test` event to `url`, through the same guard as deliveries."""
     event = Event(id=new_event_id(), type="webhook.test", profile="profilesync", source=None,
                   occurred_at=utcnow(), data={"message": "profilesync webhook test"})
-    allow = parse_cidrs(allow_cidrs)
-    async with open_session(allow, limit=1) as session:
-        return event, await post_event(session, url, secret, event, allow=allow, timeout_s=timeout_s)
+    return event, await post_event(url, secret, event, allow=parse_cidrs(allow_cidrs), timeout_s=timeout_s)
