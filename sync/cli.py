@@ -364,8 +364,9 @@ def _print_crawl_report(report: "SyncReport", states: dict[str, Any]) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from crawler.crawl import run_reactor
-    from sync.daemon import Daemon, prepare
+    from sync.daemon import Daemon, limit_malloc_arenas, prepare
 
+    limit_malloc_arenas()
     path = config_path(args.config)
     if path is None:
         raise UsageError("the daemon needs a config: give --config FILE or set PROFILESYNC_CONFIG")

@@ -201,15 +201,36 @@ class Daemon:
             self.stop.set()
 
 
+#: glibc's mallopt() parameter for the number of malloc arenas.
+M_ARENA_MAX = -8
+#: Arenas the daemon's threads share. glibc gives each thread that allocates its own arena
+#: (up to 8 per core); the daemon's 17 threads (store calls, Twisted's pool) each kept a
+#: fragmented one: the soak's RSS crept by ~4 MB over 11,000 deliveries, ~1 MB with 2.
+MALLOC_ARENAS = 2
+
+
+def _glibc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
+    except OSError:   # not glibc: its allocator has its own policies
+        return None
+
+
+def limit_malloc_arenas() -> None:
+    """Before any thread starts: cap the malloc arenas at MALLOC_ARENAS (as the
+    environment's MALLOC_ARENA_MAX would, without asking every deployment to set it)."""
+    if (libc := _glibc()) is not None:
+        libc.mallopt(M_ARENA_MAX, MALLOC_ARENAS)
+
+
 def release_memory() -> None:
     """After a crawl, collect its cycles and hand freed heap pages back to the OS (glibc's
     malloc_trim): without it a months-long process keeps the high-water mark of its
     busiest crawl, and RSS creeps up with fragmentation."""
     gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):   # not glibc: nothing to trim
-        pass
+    if (libc := _glibc()) is not None:
+        libc.malloc_trim(0)
 
 
 def _now_local() -> Any:
