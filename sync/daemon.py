@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import functools
 import gc
 import json
 import logging
@@ -209,6 +210,7 @@ M_ARENA_MAX = -8
 MALLOC_ARENAS = 2
 
 
+@functools.cache
 def _glibc() -> ctypes.CDLL | None:
     try:
         libc = ctypes.CDLL("libc.so.6")

@@ -4,8 +4,8 @@ h11 speaks the protocol (framing, parsing, the rules of HTTP/1.1) and asyncio st
 move the bytes; neither side needs more. The client sends one request per connection
 to an address the caller has already vetted (sync/webhooks.py's SSRF guard), so there
 is no resolver, pool, proxy or redirect handling here to get around that guard. An
-aiohttp session did the same job before, at ~7 MB of RSS in a daemon whose budget is
-120 MB.
+aiohttp session and app did the same job before, at ~9 MB of RSS in a daemon whose
+budget is 120 MB.
 """
 from __future__ import annotations
 

@@ -223,6 +223,7 @@ class Target:
     """Where a webhook URL sends its POST."""
 
     host: str           # the URL's name or address: Host header, TLS server name
+    address: str | None  # the host when it is an IP address
     port: int
     tls: bool
     path: str           # path and query
@@ -237,30 +238,26 @@ class Target:
             return None
         tls = parsed.scheme == "https"
         host = parsed.hostname.encode("idna").decode("ascii")
+        try:
+            address: str | None = str(ipaddress.ip_address(host))
+        except ValueError:
+            address = None
         authorization = None
         if parsed.username is not None:
             credentials = f"{unquote(parsed.username)}:{unquote(parsed.password or '')}"
             authorization = "Basic " + base64.b64encode(credentials.encode()).decode()
-        return cls(host, parsed.port or (443 if tls else 80), tls,
+        return cls(host, address, parsed.port or (443 if tls else 80), tls,
                    (parsed.path or "/") + (f"?{parsed.query}" if parsed.query else ""), authorization)
 
     def refusal(self, allow: Sequence[IPNetwork]) -> str | None:
         """Refusal of a literal IP address the guard forbids (a name is vetted when resolved)."""
         if self.address is not None:
-            return refusal(self.host, allow)
+            return refusal(self.address, allow)
         try:   # "127.1", "2130706433": names the C resolver would read as IPv4 addresses
             socket.inet_aton(self.host)
         except OSError:
             return None
         return f"{self.host} is an IPv4 address in a non-canonical form"
-
-    @property
-    def address(self) -> str | None:
-        """The host when it is an IP address."""
-        try:
-            return str(ipaddress.ip_address(self.host))
-        except ValueError:
-            return None
 
 
 async def post_event(url: str, secret: str, event: Event, *, allow: Sequence[IPNetwork] = (),
@@ -278,8 +275,9 @@ async def post_event(url: str, secret: str, event: Event, *, allow: Sequence[IPN
         target = Target.of(url)
     except ValueError:
         return outcome(None, f"{shown}: invalid URL")
-    why = "not an http(s) URL" if target is None else target.refusal(allow)
-    if why or target is None:
+    if target is None:
+        return outcome(None, f"{shown}: refused: not an http(s) URL")
+    if why := target.refusal(allow):
         return outcome(None, f"{shown}: refused: {why}")
     body = event_body(event)
     try:
