@@ -108,6 +108,10 @@ class RecordRow(Base):
     kind: Mapped[str] = mapped_column(String(20))            # publication | news | profile
     data: Mapped[dict[str, Any]]
     first_seen: Mapped[datetime]
+    # The last successful sync that held the record, written only when it is not implied:
+    # a present record (missing == 0) is seen by every success of its source, so its last
+    # sighting is sources.last_success_at (Store.records reads it so). An unchanged sync
+    # then rewrites no record rows (it would rewrite every one, JSON and all).
     last_seen: Mapped[datetime]
     missing: Mapped[int] = mapped_column(default=0)          # successful syncs in a row without it
 

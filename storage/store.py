@@ -115,6 +115,18 @@ class ProfileState:
     sources: tuple[SourceState, ...]
 
 
+@dataclass(frozen=True)
+class StoredRecord:
+    """A record as held now: a publication, news item or profile of one source."""
+
+    source: str                  # the source's key
+    kind: str                    # publication | news | profile
+    data: dict[str, Any]
+    first_seen: datetime
+    last_seen: datetime          # the last successful sync that held it
+    missing: int                 # successful syncs in a row without it (0: present)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -319,9 +331,6 @@ class Store:
                 now = max(unchanged[row.id].fetched_at for row in quiet)
                 s.execute(update(SourceRow), [self._confirmed_source(row, unchanged[row.id]) for row in quiet])
                 ids = [row.id for row in quiet]
-                s.execute(update(RecordRow).where(RecordRow.source_id.in_(ids), RecordRow.missing == 0,
-                                                  RecordRow.kind != "profile").values(last_seen=now),
-                          execution_options=NO_SYNC)
                 latest = (select(func.max(SnapshotRow.id)).where(SnapshotRow.source_id.in_(ids),
                                                                   SnapshotRow.content_hash.is_not(None))
                           .group_by(SnapshotRow.source_id))
@@ -379,10 +388,6 @@ class Store:
         changes: list[differ.Change] = []
         if src.consecutive_failures:
             changes.append(differ.Change("source.recovered", {"url": src.url, "failures": src.consecutive_failures}))
-        if records is None:
-            s.execute(update(RecordRow).where(RecordRow.source_id == src.id, RecordRow.missing == 0,
-                                              RecordRow.kind != "profile").values(last_seen=now),
-                      execution_options=NO_SYNC)
         d = differ.diff(held, profile.data if profile else None, records, baseline=src.successful_syncs == 0)
         changes += d.events
         self._write_records(s, src, d, profile.id if profile else None, now)
@@ -407,14 +412,21 @@ class Store:
 
     @staticmethod
     def _write_records(s: Session, src: SourceRow, d: differ.Diff, profile_id: int | None, now: datetime) -> None:
-        """Statements over many rows at once (executemany), not one ORM object per record."""
-        if d.seen:
-            s.execute(update(RecordRow).where(RecordRow.id.in_(d.seen)).values(last_seen=now, missing=0),
-                      execution_options=NO_SYNC)
+        """Statements over many rows at once (executemany), not one ORM object per record.
+
+        Called before `src.last_success_at` moves to `now`: it is still the last sighting
+        of the records that go missing now (see RecordRow.last_seen)."""
+        if d.seen:  # only the records back from missing: the others' last_seen is implied
+            s.execute(update(RecordRow).where(RecordRow.id.in_(d.seen), RecordRow.missing > 0)
+                      .values(last_seen=now, missing=0), execution_options=NO_SYNC)
         if d.updates:
             s.execute(update(RecordRow), [{"id": i, "data": data} for i, data in d.updates.items()])
         if d.missing:
             s.execute(update(RecordRow), [{"id": i, "missing": missing} for i, missing in d.missing.items()])
+            newly_missing = [i for i, missing in d.missing.items() if missing == 1]
+            if newly_missing and src.last_success_at is not None:
+                s.execute(update(RecordRow).where(RecordRow.id.in_(newly_missing))
+                          .values(last_seen=src.last_success_at), execution_options=NO_SYNC)
         if d.deletes:
             s.execute(delete(RecordRow).where(RecordRow.id.in_(d.deletes)), execution_options=NO_SYNC)
         inserts = [{"source_id": src.id, "kind": kind, "data": data, "first_seen": now, "last_seen": now, "missing": 0}
@@ -479,6 +491,16 @@ class Store:
                     src.last_failure_at, src.last_error, src.consecutive_failures, src.next_due_at))
             return [ProfileState(p.id, p.name, p.interval_s, tuple(sources.get(p.id, ())))
                     for p in s.scalars(select(ProfileRow).order_by(ProfileRow.id))]
+
+    def records(self, profile: str) -> list[StoredRecord]:
+        """The records held for a profile, by source, in the order first stored."""
+        with self._sessions() as s:
+            rows = s.execute(select(RecordRow, SourceRow.key, SourceRow.last_success_at)
+                             .join(SourceRow, SourceRow.id == RecordRow.source_id)
+                             .where(SourceRow.profile_id == profile).order_by(SourceRow.id, RecordRow.id)).all()
+            return [StoredRecord(key, rec.kind, rec.data, rec.first_seen,
+                                 last_success if not rec.missing and last_success else rec.last_seen,
+                                 rec.missing) for rec, key, last_success in rows]
 
     # -- the outbox --------------------------------------------------------------------------
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from sync.logs import configure_logging
 
@@ -491,5 +492,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
+def entry() -> NoReturn:
+    """The console script: `main`, then exit without the interpreter's last garbage
+    collections walking a heap that is about to be dropped whole (gc.freeze: measured
+    0.3 s after a crawl of 2,000 sources). Tests call `main` itself."""
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -308,13 +308,24 @@ def test_identical_content_is_stored_once(store: Store, lei: Feed) -> None:
 
 
 def test_records_keep_first_and_last_seen(store: Store, lei: Feed) -> None:
+    """A present record is seen by every successful sync (a 304, one of a confirmed batch,
+    a changed page); one that goes missing keeps the time it was last seen."""
+    hours = lambda n: T0 + timedelta(hours=n)  # noqa: E731 (lei's baseline was at hour 1)
+
+    def seen() -> dict[str, tuple[datetime, datetime, int]]:
+        return {r.data["title"]: (r.first_seen, r.last_seen, r.missing)
+                for r in store.records("lei") if r.kind == "publication"}
+
     lei(None, FetchStatus.NOT_MODIFIED)
-    lei(parsed(edit(PAGE, ("* **Multimodal ArXiv", NEW_PAPER + "* **Multimodal ArXiv"))))
-    with store.engine.connect() as conn:
-        seen = {r.data["title"]: (r.first_seen, r.last_seen) for r in conn.execute(
-            select(RecordRow.data, RecordRow.first_seen, RecordRow.last_seen).where(RecordRow.kind == "publication"))}
-    assert seen[SURVEY] == (T0 + timedelta(hours=1), T0 + timedelta(hours=3))
-    assert seen["Profile Sync: Watching Researcher Homepages at Scale"] == (T0 + timedelta(hours=3),) * 2
+    assert seen()[SURVEY] == (hours(1), hours(2), 0)
+    assert store.confirm_unchanged([lei.result(None, FetchStatus.NOT_MODIFIED)]) == []
+    assert seen()[SURVEY] == (hours(1), hours(3), 0)
+    lei(parsed(edit(without_survey(PAGE), ("* **Multimodal ArXiv", NEW_PAPER + "* **Multimodal ArXiv"))))
+    assert seen()[SURVEY] == (hours(1), hours(3), 1)
+    assert seen()["Profile Sync: Watching Researcher Homepages at Scale"] == (hours(4), hours(4), 0)
+    lei(parsed(PAGE))
+    assert seen()[SURVEY] == (hours(1), hours(5), 0)
+    assert {r.last_seen for r in store.records("lei") if not r.missing} == {hours(5)}
 
 
 def test_validators_of_the_last_successful_fetch_come_back_in_the_next_job(store: Store, lei: Feed) -> None:
