@@ -1,9 +1,10 @@
 """The baseline of bench_crawl.py: a plain Scrapy spider with BeautifulSoup(html.parser),
 as a first attempt at this product would be written. Same politeness settings as ours
 (robots.txt, concurrency), no conditional requests, no store: it fetches and parses every
-page every time.
+page every time. With --fetch-only it parses nothing: what Scrapy alone costs per page,
+the ceiling of any crawl that goes through it.
 
-    python -m bench.baseline_spider URLS_FILE CONCURRENCY    # prints "ITEMS <n> <news> <papers>"
+    python -m bench.baseline_spider URLS_FILE CONCURRENCY [--fetch-only]   # prints "ITEMS <n> <news> <papers>"
 """
 from __future__ import annotations
 
@@ -46,15 +47,24 @@ class BaselineSpider(scrapy.Spider):
         yield {"url": response.url, "news": news, "papers": papers}
 
 
+class FetchOnlySpider(BaselineSpider):
+    name = "fetch-only"
+
+    def parse(self, response: scrapy.http.Response) -> Any:
+        self.counts[0] += 1
+        return None
+
+
 def main() -> None:
     urls = open(sys.argv[1]).read().split()
     concurrency = int(sys.argv[2])
+    spider_class = FetchOnlySpider if "--fetch-only" in sys.argv[3:] else BaselineSpider
     process = AsyncCrawlerProcess({
         "ROBOTSTXT_OBEY": True, "USER_AGENT": "baseline-bench (+https://example.org)",
         "CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
         "LOG_LEVEL": "ERROR", "TELNETCONSOLE_ENABLED": False, "COOKIES_ENABLED": False,
     })
-    crawler = process.create_crawler(BaselineSpider)
+    crawler = process.create_crawler(spider_class)
     process.crawl(crawler, urls=urls)
     process.start()
     spider = crawler.spider

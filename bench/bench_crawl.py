@@ -8,7 +8,8 @@ Measures, each as a whole process (start-up, config, store and all):
   - unchanged re-sync: the same again with nothing changed (conditional requests: 304s),
   - changed re-sync: every page edited (one news item, one paper more): events written,
 and the baseline spider's crawl of the same pages (it has no incremental mode: its
-re-sync costs what its crawl costs). Peak RSS is each process's own maximum.
+re-sync costs what its crawl costs), and the same spider parsing nothing: Scrapy's own
+cost per page, a ceiling for any crawl through it. Peak RSS is each process's own maximum.
 Targets (issue 4): full crawl >= 6x the baseline; unchanged re-sync >= 400 pages/s with
 >= 95% 304s and zero parses; peak RSS <= 120 MB.
 """
@@ -105,6 +106,8 @@ def main() -> None:
             base = timed([sys.executable, "-m", "bench.baseline_spider", str(Path(tmp) / "urls.txt"),
                           str(args.concurrency)])
             base_items = base.stdout.split()
+            fetch_only = timed([sys.executable, "-m", "bench.baseline_spider", str(Path(tmp) / "urls.txt"),
+                                str(args.concurrency), "--fetch-only"])
             full, full_status, full_parsed, _ = ours(config, db)
             same, same_status, same_parsed, same_events = ours(config, db)
             urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/_revision/1", method="POST"))
@@ -117,6 +120,8 @@ def main() -> None:
     base_rate = n / base.seconds
     rows = [
         ("baseline Scrapy + BeautifulSoup", base, base_rate, f"{base_items[1:]} pages/news/papers parsed"),
+        ("Scrapy fetch only (ceiling)", fetch_only, n / fetch_only.seconds,
+         f"{fetch_only.stdout.split()[1:2]} pages fetched, nothing parsed or stored"),
         ("profilesync full crawl", full, n / full.seconds, f"{full_status}, {full_parsed} parsed"),
         ("profilesync unchanged re-sync", same, n / same.seconds,
          f"{same_status}, {same_parsed} parsed, {same_events} events"),

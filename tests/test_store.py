@@ -151,6 +151,34 @@ def test_processes_starting_together_on_a_new_database_all_migrate_it(db_url: st
     assert revision == ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
+# -- configuration -----------------------------------------------------------------------------
+
+def test_config_edits_update_profiles_and_disable_dropped_sources(store: Store) -> None:
+    """Renames and new intervals apply, a source's new URL or format replaces the old, a
+    source dropped from the config (or a whole profile, with prune) is disabled with its
+    history kept, and comes back as the same source when it returns."""
+    home = SourceSpec("https://ann.org/", "https://ann.org/")
+    dblp = SourceSpec("dblp:1", "https://dblp.org/pid/1.xml", format="dblp")
+    bob = ProfileSpec("bob", "Bob", 60, (SourceSpec("https://bob.org/", "https://bob.org/"),))
+
+    def sources() -> dict[tuple[str, str], tuple[str, str | None, bool]]:
+        return {(p.id, src.key): (src.url, src.format, src.enabled) for p in store.profile_states() for src in p.sources}
+
+    store.upsert_profiles([ProfileSpec("ann", "Ann", 3600, (home, dblp)), bob])
+    ids = {job.url: job.source_id for job in store.jobs()}
+    assert set(ids) == {"https://ann.org/", "https://dblp.org/pid/1.xml", "https://bob.org/"}
+    store.upsert_profiles([ProfileSpec("ann", "Ann Lee", 7200, (replace(dblp, url="https://dblp.org/pid/1-2.xml"),))],
+                          prune=True)
+    assert [(p.id, p.name, p.interval_s) for p in store.profile_states()] == [("ann", "Ann Lee", 7200),
+                                                                            ("bob", "Bob", 60)]
+    assert sources() == {("ann", "https://ann.org/"): ("https://ann.org/", None, False),
+                         ("ann", "dblp:1"): ("https://dblp.org/pid/1-2.xml", "dblp", True),
+                         ("bob", "https://bob.org/"): ("https://bob.org/", None, False)}
+    assert [job.url for job in store.jobs()] == ["https://dblp.org/pid/1-2.xml"]
+    store.upsert_profiles([ProfileSpec("ann", "Ann Lee", 7200, (home, dblp)), bob])
+    assert {job.url: job.source_id for job in store.jobs()} == ids
+
+
 # -- baseline, edits, noise --------------------------------------------------------------------
 
 def test_first_sync_of_a_parsed_page_is_a_silent_baseline(store: Store, lei: Feed) -> None:
