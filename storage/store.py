@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Connection, CursorResult, Engine, create_engine, delete, event, func, or_, select, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from ulid import ULID
 
@@ -139,6 +140,10 @@ def content_hash(records: PageRecords) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+#: Seconds to wait for a PostgreSQL server to accept a connection (unless the URL says,
+#: `?connect_timeout=N`).
+PG_CONNECT_TIMEOUT_S = 10
+
 #: Bytes SQLite may keep for caches in this process before it recycles them.
 SQLITE_SOFT_HEAP_LIMIT = 4_000_000
 
@@ -174,7 +179,11 @@ def make_engine(url: str) -> Engine:
             write = connection.get_execution_options().get(WRITE_OPTION)
             connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # libpq waits for a silent server (a firewall dropping packets, a half-up host) without
+    # end by default: a daemon would hang on every connection instead of failing and retrying.
+    parsed = make_url(url)
+    timeout = {} if "connect_timeout" in parsed.query else {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+    return create_engine(parsed, pool_pre_ping=True, connect_args=timeout)
 
 
 class Store:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -149,6 +150,29 @@ def test_processes_starting_together_on_a_new_database_all_migrate_it(db_url: st
         revision = MigrationContext.configure(conn).get_current_revision()
     store.close()
     assert revision == ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def test_a_silent_postgresql_server_is_an_error_not_a_hang() -> None:
+    """A server that accepts TCP and never answers (a half-up host): opening the store
+    fails after the connect timeout, with a message that says so."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"postgresql+psycopg://profilesync@127.0.0.1:{silent.getsockname()[1]}/test"
+        opener = textwrap.dedent("""
+            import sys
+            from sqlalchemy.exc import OperationalError
+            import storage.store
+            storage.store.PG_CONNECT_TIMEOUT_S = 1   # the default (10 s), shortened for the test
+            try:
+                storage.store.Store.open(sys.argv[1])
+            except OperationalError as exc:
+                print(exc.orig)
+        """)
+        child = subprocess.run([sys.executable, "-c", opener, url], cwd=ROOT, capture_output=True, text=True,
+                               timeout=60)
+    assert child.returncode == 0, child.stderr
+    assert "timeout" in child.stdout.lower()
 
 
 # -- configuration -----------------------------------------------------------------------------
