@@ -240,7 +240,7 @@ class Store:
                         new_sources.append({**values, "profile_id": spec.id, "key": src_spec.key, "next_due_at": now,
                                             "documents": [], "successful_syncs": 0, "consecutive_failures": 0,
                                             "suspect_count": 0})
-                    elif (src.url, src.format, src.headers, src.enabled) != tuple(values.values()):
+                    elif {"url": src.url, "format": src.format, "headers": src.headers, "enabled": src.enabled} != values:
                         changed_sources.append({**values, "id": src.id})
                 changed_sources += [{"id": src.id, "enabled": False} for src in sources.values() if src.enabled]
             connection = s.connection()
