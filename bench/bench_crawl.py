@@ -103,11 +103,10 @@ def main() -> None:
             write_config(config, urls, args.concurrency)
             db = f"sqlite:///{tmp}/bench.db"
 
-            base = timed([sys.executable, "-m", "bench.baseline_spider", str(Path(tmp) / "urls.txt"),
-                          str(args.concurrency)])
+            spider = [sys.executable, "-m", "bench.baseline_spider", str(Path(tmp) / "urls.txt"), str(args.concurrency)]
+            base = timed(spider)
             base_items = base.stdout.split()
-            fetch_only = timed([sys.executable, "-m", "bench.baseline_spider", str(Path(tmp) / "urls.txt"),
-                                str(args.concurrency), "--fetch-only"])
+            fetch_only = timed([*spider, "--fetch-only"])
             full, full_status, full_parsed, _ = ours(config, db)
             same, same_status, same_parsed, same_events = ours(config, db)
             urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/_revision/1", method="POST"))

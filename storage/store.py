@@ -224,7 +224,7 @@ class Store:
             for row in s.execute(select(SourceRow.id, SourceRow.profile_id, SourceRow.key, SourceRow.url,
                                         SourceRow.format, SourceRow.headers, SourceRow.enabled)):
                 held.setdefault(row.profile_id, {})[row.key] = row
-            new_profiles, changed_profiles, new_sources, changed_sources = [], [], [], []
+            new_profiles, changed_profiles, new_sources, changed_sources, dropped = [], [], [], [], []
             for spec in specs:
                 if spec.id not in profiles:
                     new_profiles.append({"id": spec.id, "name": spec.name, "interval_s": spec.interval_s,
@@ -242,7 +242,7 @@ class Store:
                                             "suspect_count": 0})
                     elif {"url": src.url, "format": src.format, "headers": src.headers, "enabled": src.enabled} != values:
                         changed_sources.append({**values, "id": src.id})
-                changed_sources += [{"id": src.id, "enabled": False} for src in sources.values() if src.enabled]
+                dropped += [src.id for src in sources.values() if src.enabled]
             connection = s.connection()
             if new_profiles:
                 connection.execute(ProfileRow.__table__.insert(), new_profiles)
@@ -250,8 +250,10 @@ class Store:
                 s.execute(update(ProfileRow), changed_profiles)
             if new_sources:
                 connection.execute(SourceRow.__table__.insert(), new_sources)
-            for changed in _same_keys(changed_sources):
-                s.execute(update(SourceRow), changed)
+            if changed_sources:
+                s.execute(update(SourceRow), changed_sources)
+            if dropped:
+                s.execute(update(SourceRow).where(SourceRow.id.in_(dropped)).values(enabled=False))
             if prune:
                 wanted = {spec.id for spec in specs}
                 s.execute(update(SourceRow).where(SourceRow.profile_id.not_in(wanted)).values(enabled=False))
@@ -602,14 +604,6 @@ def _job(src: Any) -> FetchJob:
     return FetchJob(source_id=str(src.id), url=src.url, format=src.format,
                     documents=tuple(DocumentState(**d) for d in src.documents or ()),
                     headers=tuple((name, value) for name, value in src.headers or ()))
-
-
-def _same_keys(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """Rows grouped by their keys: one executemany takes one set of columns."""
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for row in rows:
-        groups.setdefault(tuple(row), []).append(row)
-    return list(groups.values())
 
 
 def _document_dict(doc: DocumentState) -> dict[str, str | None]:

@@ -13,9 +13,8 @@ from __future__ import annotations
 import logging
 import re
 from functools import cache
-from urllib.parse import urljoin, urlsplit
-
 from typing import TYPE_CHECKING
+from urllib.parse import urljoin, urlsplit
 
 from ..ids import arxiv_id
 from ..records import PageRecords, Publication, SourceInfo
