@@ -182,6 +182,26 @@ def diff(held: Sequence[Held], old_profile: dict[str, Any] | None, new: PageReco
     return result
 
 
+def drop_known_elsewhere(changes: list[Change], elsewhere: Sequence[dict[str, Any]]) -> list[Change]:
+    """`changes` without the `paper.added` of a paper that another source of the profile
+    holds already and the `paper.removed` of one that another source still holds.
+
+    The same paper seen by several sources of one profile is one publication (DESIGN.md):
+    it joins the profile with the first source that shows it and leaves it with the last,
+    so a new paper on the homepage, DBLP and arXiv is one `paper.added`, and a paper that
+    moves from one source to another is no event. `elsewhere`: the publication data held
+    by the profile's other sources, missing or not (a paper one source dropped a sync ago
+    is still the profile's until that source removes it).
+    """
+    presence = [i for i, c in enumerate(changes) if c.type in ("paper.added", "paper.removed")]
+    if not presence or not elsewhere:
+        return changes
+    pairs = match([Publication.from_dict(data) for data in elsewhere],
+                  [Publication.from_dict(changes[i].data) for i in presence])
+    known = {presence[j] for _, j in pairs}
+    return [c for i, c in enumerate(changes) if i not in known]
+
+
 def _unique_news(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     seen: set[tuple[str | None, str]] = set()
     out = []

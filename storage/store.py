@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Connection, CursorResult, Engine, create_engine, delete, event, func, or_, select, update
+from sqlalchemy import Connection, CursorResult, Engine, create_engine, delete, event, func, or_, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from ulid import ULID
@@ -417,7 +418,7 @@ class Store:
         if src.consecutive_failures:
             changes.append(differ.Change("source.recovered", {"url": src.url, "failures": src.consecutive_failures}))
         d = differ.diff(held, profile.data if profile else None, records, baseline=src.successful_syncs == 0)
-        changes += d.events
+        changes += self._profile_level(s, src, d.events)
         self._write_records(s, src, d, profile.id if profile else None, now)
 
         if records is not None:
@@ -437,6 +438,21 @@ class Store:
         src.last_success_at = now
         src.consecutive_failures, src.last_error = 0, None
         return changes
+
+    @staticmethod
+    def _profile_level(s: Session, src: SourceRow, changes: list[differ.Change]) -> list[differ.Change]:
+        """A source's changes as the profile's: a paper another enabled source of the profile
+        holds is neither added nor removed by this one (diff.drop_known_elsewhere). The other
+        sources' records are read only when a paper comes or goes, under a lock of the
+        profile, so that two processes syncing two of its sources at once cannot both
+        report the same new paper."""
+        if not any(c.type in ("paper.added", "paper.removed") for c in changes):
+            return changes
+        lock_profile(s, src.profile_id)
+        elsewhere = s.scalars(select(RecordRow.data).join(SourceRow, SourceRow.id == RecordRow.source_id).where(
+            SourceRow.profile_id == src.profile_id, SourceRow.id != src.id, SourceRow.enabled.is_(True),
+            RecordRow.kind == "publication")).all()
+        return differ.drop_known_elsewhere(changes, elsewhere)
 
     @staticmethod
     def _write_records(s: Session, src: SourceRow, d: differ.Diff, profile_id: int | None, now: datetime) -> None:
@@ -597,6 +613,20 @@ class Store:
 def new_event_id() -> str:
     """Unique, time-sortable, and carried unchanged by every redelivery."""
     return f"evt_{ULID()}"
+
+
+#: First key of the per-profile advisory locks (PostgreSQL's two-key form, a key space of
+#: its own beside the migration lock's single key); the second is a hash of the profile id.
+PROFILE_LOCK_SPACE = 0x5053  # "PS"
+
+
+def lock_profile(s: Session, profile_id: str) -> None:
+    """Hold a lock of one profile until the transaction ends (PostgreSQL; SQLite's write
+    transactions are serialised already). An advisory lock, not the profile row's: config
+    upserts lock profile rows before source rows, and apply holds its source row first."""
+    if s.get_bind().dialect.name == "postgresql":
+        key = zlib.crc32(profile_id.encode()) - 2**31   # int4
+        s.execute(text("SELECT pg_advisory_xact_lock(:space, :key)"), {"space": PROFILE_LOCK_SPACE, "key": key})
 
 
 def _job(src: Any) -> FetchJob:

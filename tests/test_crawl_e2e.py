@@ -227,3 +227,49 @@ def test_a_paginated_listing_is_followed_page_by_page_and_then_confirmed(tmp_pat
         (source,) = json.loads(again.stdout)["sources"]
         assert source["status"] == "not_modified" and source["records"] is None
         assert sorted(r.status for r in server.requests if r.path.endswith("/papers")) == [304, 304]
+
+
+SURVEY_BIB = """@article{dong2023survey,
+  title = {A Survey for In-context Learning},
+  author = {Dong, Qingxiu and Li, Lei and Dai, Damai and Zheng, Ce},
+  journal = {arXiv preprint arXiv:2301.00234},
+  year = {2023}
+}
+"""
+NEW_BIB = """@inproceedings{li2024bench,
+  title = {A Brand New Benchmark for Multimodal Agents},
+  author = {Li, Lei and Liu, Qi},
+  booktitle = {NeurIPS},
+  year = {2024}
+}
+"""
+
+
+def test_a_new_paper_on_two_sources_of_one_profile_is_one_event(seed_site, tmp_path):
+    """A researcher followed by homepage and BibTeX file adds a paper to both: one
+    `paper.added` for the profile, not one per source."""
+    page, server = seed_site
+    bib = page.parent / "papers.bib"
+    bib.write_text(SURVEY_BIB)
+    config = tmp_path / "profiles.yaml"
+    config.write_text("crawl:\n  user_agent: 'profilesync-tests/1.0 (+https://example.org/contact)'\n"
+                      "  autothrottle: false\nprofiles:\n  - id: lei\n    sources:\n"
+                      f"      - url: {server.url('about.md')}\n      - url: {server.url('papers.bib')}\n")
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+
+    def crawl() -> dict:
+        done = profilesync("crawl", "--config", str(config), "--db", db, "--json")
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    first = crawl()
+    assert [s["status"] for s in first["sources"]] == ["fetched", "fetched"] and first["events"] == []
+    page.write_text(page.read_text().replace(
+        "Selected Publication\n======\n\n",
+        "Selected Publication\n======\n\n* **A Brand New Benchmark for Multimodal Agents**  \n"
+        "  **Lei Li**, Qi Liu  \n  ***NeurIPS 2024***\n\n"))
+    bib.write_text(SURVEY_BIB + NEW_BIB)
+    edited = crawl()
+    assert [s["status"] for s in edited["sources"]] == ["fetched", "fetched"]
+    assert [(e["type"], e["data"]["title"]) for e in edited["events"]] == [
+        ("paper.added", "A Brand New Benchmark for Multimodal Agents")]

@@ -563,6 +563,65 @@ def test_concurrent_applies_to_one_source_emit_each_event_once(db_url: str, stor
     assert len(held_titles(store)) == 13 + 2
 
 
+# -- several sources of one profile ------------------------------------------------------------
+
+DBLP = "https://dblp.org/pid/95/7448-1.xml"
+WITH_NEW_PAPER = edit(PAGE, ("* **Multimodal ArXiv", NEW_PAPER + "* **Multimodal ArXiv"))
+NEW_TITLE = "Profile Sync: Watching Researcher Homepages at Scale"
+ONLY_ON_DBLP = Publication("Watching Homepages Without a Homepage", ["Lei Li", "Ann Roe"], "TACL", 2026,
+                           ids={"doi": "10.1162/tacl.2026.99"})
+
+
+def on_dblp(page: str, *extra: Publication) -> PageRecords:
+    """The papers of a homepage as DBLP lists them: the same titles and authors, its own
+    venue strings and no links (what a second source of one profile looks like)."""
+    papers = [replace(p, venue=f"{p.venue or 'CoRR'} (dblp)", links={}) for p in parsed(page).publications]
+    return PageRecords(source=SourceInfo(DBLP, "listing", "dblp"), publications=[*papers, *extra])
+
+
+def two_sources(store: Store) -> tuple[Feed, Feed]:
+    """Profile "lei" with its homepage and its DBLP listing, both baselines stored."""
+    store.upsert_profiles([ProfileSpec("lei", "Lei Li", 6 * 3600, (SourceSpec(URL, URL),
+                                                                   SourceSpec(DBLP, DBLP, format="dblp")))])
+    jobs = {j.url: j.source_id for j in store.jobs(["lei"])}
+    homepage, dblp = Feed(store, jobs[URL], URL), Feed(store, jobs[DBLP], DBLP)
+    assert homepage(parsed(PAGE)) == [] and dblp(on_dblp(PAGE)) == []
+    return homepage, dblp
+
+
+def test_a_paper_on_several_sources_of_a_profile_is_added_once_and_removed_with_the_last(store: Store) -> None:
+    homepage, dblp = two_sources(store)
+    assert homepage(parsed(WITH_NEW_PAPER)) == ["paper.added"]
+    assert dblp(on_dblp(WITH_NEW_PAPER)) == []                           # the same paper, seen again
+    assert dblp(on_dblp(WITH_NEW_PAPER, ONLY_ON_DBLP)) == ["paper.added"]  # a paper new to the profile
+    # The owner takes the new paper off the homepage: DBLP still lists it, so it stays.
+    assert homepage(parsed(PAGE)) == [] and homepage(parsed(PAGE)) == []
+    assert NEW_TITLE not in [r.data["title"] for r in store.records("lei") if r.source == URL and r.kind == "publication"]
+    # DBLP drops it too: the profile's last source of it, one removal.
+    assert dblp(on_dblp(PAGE, ONLY_ON_DBLP)) == []
+    assert dblp(on_dblp(PAGE, ONLY_ON_DBLP)) == ["paper.removed"]
+    assert dblp.log[-1][0].data["title"] == NEW_TITLE
+    # A source dropped from the config no longer speaks for the profile: the paper only
+    # it held is new when the homepage shows it.
+    store.upsert_profiles([ProfileSpec("lei", "Lei Li", 6 * 3600, (SourceSpec(URL, URL),))])
+    moved = f"* **{ONLY_ON_DBLP.title}**  \n  **Lei Li**, Ann Roe  \n  ***TACL 2026***\n\n"
+    assert homepage(parsed(edit(PAGE, ("* **Multimodal ArXiv", moved + "* **Multimodal ArXiv")))) == ["paper.added"]
+    assert [e.type for e in store.events()] == ["paper.added"] * 2 + ["paper.removed", "paper.added"]
+
+
+def test_two_sources_of_a_profile_applied_at_once_report_a_new_paper_once(db_url: str, store: Store) -> None:
+    """A process applying the DBLP listing holds its transaction open; the homepage's apply
+    with the same new paper waits for it (a lock of the profile), then sees DBLP's records."""
+    homepage, dblp = two_sources(store)
+    child = start_child(db_url, dblp.result(on_dblp(WITH_NEW_PAPER)), pause=0.5)
+    mine = [e.type for e in store.apply(homepage.result(parsed(WITH_NEW_PAPER)))]
+    assert child.stdout is not None
+    assert json.loads(child.stdout.readline()) == ["paper.added"]
+    assert child.wait(timeout=10) == 0
+    assert mine == []
+    assert [e.type for e in store.events()] == ["paper.added"]
+
+
 # -- scheduling ----------------------------------------------------------------------------------
 
 def test_claim_due_leases_whole_profiles_and_apply_sets_the_next_sync(store: Store) -> None:
