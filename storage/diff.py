@@ -182,23 +182,34 @@ def diff(held: Sequence[Held], old_profile: dict[str, Any] | None, new: PageReco
     return result
 
 
-def drop_known_elsewhere(changes: list[Change], elsewhere: Sequence[dict[str, Any]]) -> list[Change]:
-    """`changes` without the `paper.added` of a paper that another source of the profile
-    holds already and the `paper.removed` of one that another source still holds.
+#: Events of a record coming or going, which the profile's other sources may overrule.
+PRESENCE_EVENTS = ("paper.added", "paper.removed", "news.added", "news.removed")
 
-    The same paper seen by several sources of one profile is one publication (DESIGN.md):
-    it joins the profile with the first source that shows it and leaves it with the last,
-    so a new paper on the homepage, DBLP and arXiv is one `paper.added`, and a paper that
-    moves from one source to another is no event. `elsewhere`: the publication data held
-    by the profile's other sources, missing or not (a paper one source dropped a sync ago
-    is still the profile's until that source removes it).
+
+def drop_known_elsewhere(changes: list[Change], elsewhere: Sequence[Held]) -> list[Change]:
+    """`changes` without the `*.added` of a record that another source of the profile holds
+    already and the `*.removed` of one that another source still holds.
+
+    The same paper seen by several sources of one profile is one publication (DESIGN.md),
+    and the same news item on a site and its markdown source is one item: a record joins
+    the profile with the first source that shows it and leaves it with the last, so a new
+    paper on the homepage, DBLP and arXiv is one `paper.added`, and a paper that moves from
+    one source to another is no event. `elsewhere`: the records of the profile's other
+    sources, missing or not (a paper one source dropped a sync ago is still the profile's
+    until that source removes it).
     """
-    presence = [i for i, c in enumerate(changes) if c.type in ("paper.added", "paper.removed")]
-    if not presence or not elsewhere:
-        return changes
-    pairs = match([Publication.from_dict(data) for data in elsewhere],
-                  [Publication.from_dict(changes[i].data) for i in presence])
-    known = {presence[j] for _, j in pairs}
+    known: set[int] = set()
+    for prefix, kind in (("paper", "publication"), ("news", "news")):
+        coming_or_going = [i for i, c in enumerate(changes) if c.type in (f"{prefix}.added", f"{prefix}.removed")]
+        held = [h.data for h in elsewhere if h.kind == kind]
+        if not coming_or_going or not held:
+            continue
+        if kind == "publication":
+            pairs = match([Publication.from_dict(data) for data in held],
+                          [Publication.from_dict(changes[i].data) for i in coming_or_going])
+        else:
+            pairs = _match_news(held, [changes[i].data for i in coming_or_going])
+        known.update(coming_or_going[j] for _, j in pairs)
     return [c for i, c in enumerate(changes) if i not in known]
 
 

@@ -441,18 +441,19 @@ class Store:
 
     @staticmethod
     def _profile_level(s: Session, src: SourceRow, changes: list[differ.Change]) -> list[differ.Change]:
-        """A source's changes as the profile's: a paper another enabled source of the profile
-        holds is neither added nor removed by this one (diff.drop_known_elsewhere). The other
-        sources' records are read only when a paper comes or goes, under a lock of the
-        profile, so that two processes syncing two of its sources at once cannot both
-        report the same new paper."""
-        if not any(c.type in ("paper.added", "paper.removed") for c in changes):
+        """A source's changes as the profile's: a record another enabled source of the
+        profile holds is neither added nor removed by this one (diff.drop_known_elsewhere).
+        The other sources' records are read only when a record comes or goes, under a lock
+        of the profile, so that two processes syncing two of its sources at once cannot
+        both report the same new paper."""
+        if not any(c.type in differ.PRESENCE_EVENTS for c in changes):
             return changes
         lock_profile(s, src.profile_id)
-        elsewhere = s.scalars(select(RecordRow.data).join(SourceRow, SourceRow.id == RecordRow.source_id).where(
+        rows = s.execute(select(RecordRow.id, RecordRow.kind, RecordRow.data).join(
+            SourceRow, SourceRow.id == RecordRow.source_id).where(
             SourceRow.profile_id == src.profile_id, SourceRow.id != src.id, SourceRow.enabled.is_(True),
-            RecordRow.kind == "publication")).all()
-        return differ.drop_known_elsewhere(changes, elsewhere)
+            RecordRow.kind.in_(("publication", "news"))))
+        return differ.drop_known_elsewhere(changes, [differ.Held(row.id, row.kind, row.data) for row in rows])
 
     @staticmethod
     def _write_records(s: Session, src: SourceRow, d: differ.Diff, profile_id: int | None, now: datetime) -> None:

@@ -609,6 +609,20 @@ def test_a_paper_on_several_sources_of_a_profile_is_added_once_and_removed_with_
     assert [e.type for e in store.events()] == ["paper.added"] * 2 + ["paper.removed", "paper.added"]
 
 
+def test_a_news_item_on_a_site_and_on_its_markdown_source_is_one_item(store: Store) -> None:
+    built = "https://lei.github.io/"
+    store.upsert_profiles([ProfileSpec("lei", "Lei Li", 6 * 3600, (SourceSpec(URL, URL), SourceSpec(built, built)))])
+    jobs = {j.url: j.source_id for j in store.jobs(["lei"])}
+    source, site = Feed(store, jobs[URL], URL), Feed(store, jobs[built], built)
+    assert source(parsed(PAGE)) == [] and site(parsed(PAGE)) == []
+    page = edit(PAGE, ("* [2024/06]", "* [2025/01] Our profile sync paper is out.\n* [2024/06]"))
+    assert source(parsed(page)) == ["news.added"]
+    assert site(parsed(page)) == []
+    assert [source(parsed(PAGE)) for _ in range(2)] == [[], []]
+    assert [site(parsed(PAGE)) for _ in range(2)] == [[], ["news.removed"]]
+    assert site.log[-1][0].data["text"] == "Our profile sync paper is out."
+
+
 def test_two_sources_of_a_profile_applied_at_once_report_a_new_paper_once(db_url: str, store: Store) -> None:
     """A process applying the DBLP listing holds its transaction open; the homepage's apply
     with the same new paper waits for it (a lock of the profile), then sees DBLP's records."""
