@@ -129,6 +129,15 @@ class StoredRecord:
     missing: int                 # successful syncs in a row without it (0: present)
 
 
+@dataclass(frozen=True)
+class PruneReport:
+    """Rows `Store.prune` deleted."""
+
+    events: int
+    snapshots: int
+    contents: int
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -600,6 +609,30 @@ class Store:
             result = cast(CursorResult[Any], s.execute(
                 query.values(state="pending", attempts=0, next_attempt_at=utcnow(), lease_until=None)))
             return result.rowcount or 0
+
+    def prune(self, before: datetime) -> PruneReport:
+        """Forget history older than `before`, so that a store running for months stays the
+        size of its present: events (with their deliveries) that no delivery still waits
+        for, and snapshots no longer confirmed since then, with the contents only they
+        held. Kept whatever their age: the current records, each source's latest snapshot
+        of content (the one a 304 confirms), and every event with a pending delivery."""
+        with self._transaction() as s:
+            pending = select(DeliveryRow.event_seq).where(DeliveryRow.state == "pending")
+            old_events = select(EventRow.seq).where(EventRow.occurred_at < before, EventRow.seq.not_in(pending))
+            s.execute(delete(DeliveryRow).where(DeliveryRow.event_seq.in_(old_events)), execution_options=NO_SYNC)
+            events = cast(CursorResult[Any], s.execute(
+                delete(EventRow).where(EventRow.occurred_at < before, EventRow.seq.not_in(pending)),
+                execution_options=NO_SYNC)).rowcount
+            latest = (select(func.max(SnapshotRow.id)).where(SnapshotRow.content_hash.is_not(None))
+                      .group_by(SnapshotRow.source_id))
+            snapshots = cast(CursorResult[Any], s.execute(
+                delete(SnapshotRow).where(SnapshotRow.confirmed_at < before, SnapshotRow.id.not_in(latest)),
+                execution_options=NO_SYNC)).rowcount
+            used = select(SnapshotRow.content_hash).where(SnapshotRow.content_hash.is_not(None))
+            contents = cast(CursorResult[Any], s.execute(
+                delete(SnapshotContentRow).where(SnapshotContentRow.hash.not_in(used)),
+                execution_options=NO_SYNC)).rowcount
+        return PruneReport(events or 0, snapshots or 0, contents or 0)
 
     def outbox_stats(self) -> dict[str, float]:
         now = utcnow()

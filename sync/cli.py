@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import gc
 import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -71,7 +72,7 @@ def load_config_or_exit(path: str) -> "Config":
 
 
 # ==============================================================================================
-# Store commands: `events`, `profiles`, `db upgrade`, and the database URL every command uses.
+# Store commands: `events`, `profiles`, `db upgrade|prune`, and the database URL every command uses.
 # ==============================================================================================
 
 def database_url(arg: str | None, config_db: str | None = None) -> str:
@@ -226,8 +227,27 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_db_prune(args: argparse.Namespace) -> int:
+    from .config import parse_duration
+
+    try:
+        age = parse_duration(args.older_than)
+    except ValueError as exc:
+        raise UsageError(f"--older-than {args.older_than!r}: {exc}") from None
+    store = open_store(database_url(args.db))
+    try:
+        report = store.prune(datetime.now(UTC) - timedelta(seconds=age))
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(dataclasses.asdict(report)))
+    else:
+        print(f"pruned {report.events} events, {report.snapshots} snapshots, {report.contents} snapshot contents")
+    return EXIT_OK
+
+
 def add_store_commands(commands: Any) -> None:
-    """Register `events`, `profiles` and `db upgrade` on the sub-command parser."""
+    """Register `events`, `profiles`, `db upgrade` and `db prune` on the sub-command parser."""
     db_help = "database URL (default: $PROFILESYNC_DB, else a SQLite file in the user data directory)"
 
     p = commands.add_parser("events", help="list stored events, oldest first")
@@ -250,6 +270,13 @@ def add_store_commands(commands: Any) -> None:
     p = db_commands.add_parser("upgrade", help="bring the schema to the newest revision")
     p.add_argument("--db", help=db_help)
     p.set_defaults(func=cmd_db_upgrade)
+
+    p = db_commands.add_parser("prune", help="delete events and snapshots older than a duration "
+                                             "(never current records, pending deliveries or the latest snapshot)")
+    p.add_argument("--db", help=db_help)
+    p.add_argument("--older-than", required=True, metavar="DURATION", help="e.g. 90d, 12w")
+    p.add_argument("--json", action="store_true", help="print the counts as JSON")
+    p.set_defaults(func=cmd_db_prune)
 
 # ============================================================================ end store commands
 

@@ -175,6 +175,7 @@ class DaemonConfig(_Model):
     shutdown_grace: Duration = 30.0       # how long SIGTERM waits for in-flight syncs
     poll: Duration = 1.0                  # how often the dispatcher looks for due deliveries
     retry_base: Duration = 5.0            # first webhook retry after this; x4 per attempt, for ~3 days
+    retention: Pause = 90 * 86400.0       # events and snapshots older than this are pruned daily; 0: keep all
 
 
 class Config(_Model):

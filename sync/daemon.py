@@ -1,6 +1,6 @@
 """`profilesync run`: the long-running service.
 
-One process, one asyncio loop (Scrapy's asyncio reactor), three tasks:
+One process, one asyncio loop (Scrapy's asyncio reactor), four tasks:
 
 - the scheduler tick (APScheduler's AsyncIOScheduler, one interval job): claims the
   sources that are due (the schedule lives in our tables: `sources.next_due_at`, set from
@@ -8,7 +8,8 @@ One process, one asyncio loop (Scrapy's asyncio reactor), three tasks:
   syncs twice at once) and crawls them with the one shared AsyncCrawlerRunner. One crawl
   at a time, so that the per-host limits hold across all profiles;
 - the webhook dispatcher, draining the outbox;
-- a small HTTP server for `/healthz` and Prometheus `/metrics`.
+- a small HTTP server for `/healthz` and Prometheus `/metrics`;
+- a daily prune of the events and snapshots older than `daemon.retention`.
 
 A restart neither loses nor bursts syncs: what was due is still due, what was leased by
 a killed process is released at start (there is exactly one scheduler). SIGTERM/SIGINT:
@@ -129,6 +130,13 @@ class Daemon:
                  len(report.events), extra={"ps_sources": len(report.outcomes), "ps_failed": len(report.failed),
                                             "ps_events": len(report.events)})
 
+    async def prune(self) -> None:
+        """Daily: forget events and snapshots older than the retention (Store.prune), so
+        that the database of a months-long service stays the size of its present."""
+        report = await asyncio.to_thread(self.store.prune, utcnow() - timedelta(seconds=self.config.daemon.retention))
+        log.info("pruned %d events, %d snapshots, %d snapshot contents older than %gd", report.events,
+                 report.snapshots, report.contents, self.config.daemon.retention / 86400)
+
     async def refresh_outbox_metrics(self) -> None:
         stats = await asyncio.to_thread(self.store.outbox_stats)
         for state in ("pending", "delivered", "dead"):
@@ -170,6 +178,9 @@ class Daemon:
         scheduler = AsyncIOScheduler()
         scheduler.add_job(self.tick, "interval", seconds=self.config.daemon.tick, next_run_time=_now_local(),
                           max_instances=1, coalesce=True, misfire_grace_time=None, id="tick")
+        if self.config.daemon.retention:
+            scheduler.add_job(self.prune, "interval", days=1, next_run_time=_now_local(), max_instances=1,
+                              coalesce=True, misfire_grace_time=None, id="prune")
         scheduler.start()
         dispatcher = Dispatcher(self.store, allow_cidrs=self.config.allow_cidrs,
                                 user_agent=self.config.crawl.user_agent,

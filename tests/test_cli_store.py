@@ -1,4 +1,4 @@
-"""`profilesync events`, `profiles` and `db upgrade`, and how every command finds its database."""
+"""`profilesync events`, `profiles`, `db upgrade` and `db prune`, and how every command finds its database."""
 from __future__ import annotations
 
 import json
@@ -195,3 +195,15 @@ def test_console_script_reads_the_database_from_the_environment(filled: tuple[st
                           env={**os.environ, "PROFILESYNC_DB": url}, timeout=60)
     assert (done.returncode, done.stderr) == (0, "")
     assert json_lines(done.stdout) == [events[1].to_dict()]
+
+
+def test_db_prune_deletes_history_older_than_asked(filled: tuple[str, list[Event]],
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    url, events = filled
+    age = datetime.now(UTC) - T0 - timedelta(minutes=90)   # the first hour and a half of history
+    code, out, _ = run(capsys, "db", "prune", "--db", url, "--older-than", f"{int(age.total_seconds())}s", "--json")
+    assert code == 0 and json.loads(out) == {"events": 2, "snapshots": 1, "contents": 1}
+    code, out, _ = run(capsys, "events", "--db", url, "--json")
+    assert [e["id"] for e in json_lines(out)] == [e.id for e in events[2:]]
+    code, out, err = run(capsys, "db", "prune", "--db", url, "--older-than", "soon")
+    assert (code, out) == (2, "") and "--older-than 'soon'" in err

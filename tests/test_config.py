@@ -87,3 +87,10 @@ def test_durations_and_adhoc_urls():
     assert spec.id == "https://ada.github.io/" and spec.sources[0].key == "https://ada.github.io/"
     with pytest.raises(ConfigError, match="not an http"):
         adhoc_profile("ftp://x/")
+
+
+def test_retention_defaults_to_90_days_and_0_keeps_everything(tmp_path):
+    assert load_config(write(tmp_path, "profiles: []\n")).daemon.retention == 90 * 86400
+    assert load_config(write(tmp_path, "daemon:\n  retention: 0\n")).daemon.retention == 0
+    with pytest.raises(ConfigError, match="retention"):
+        load_config(write(tmp_path, "daemon:\n  retention: forever\n"))

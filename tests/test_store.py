@@ -26,7 +26,8 @@ from crawler.parsers import parse_bytes
 from crawler.records import Metrics, PageRecords, Profile, Publication, SourceInfo
 from storage.migrate import MIGRATIONS, alembic_config
 from storage.models import Base, DeliveryRow, EventRow, RecordRow, SnapshotContentRow, SnapshotRow, SourceRow
-from storage.store import WRITE_OPTION, EndpointSpec, Event, ProfileSpec, SourceSpec, Store, content_hash, make_engine
+from storage.store import (WRITE_OPTION, EndpointSpec, Event, ProfileSpec, PruneReport, SourceSpec, Store, content_hash,
+                           make_engine)
 
 from conftest import CORPUS
 
@@ -561,6 +562,35 @@ def test_concurrent_applies_to_one_source_emit_each_event_once(db_url: str, stor
     assert mine == []
     assert [e.type for e in store.events()] == ["paper.added"] * 2
     assert len(held_titles(store)) == 13 + 2
+
+
+# -- retention ---------------------------------------------------------------------------------
+
+def test_prune_forgets_old_history_but_not_the_present_or_an_undelivered_event(store: Store, lei: Feed) -> None:
+    store.upsert_endpoints([EndpointSpec("hook", "https://hooks.example.org/", "whsec_c2VjcmV0")])
+    assert lei(many_new_papers(2)) == ["paper.added"] * 2
+    assert lei(many_new_papers(3)) == ["paper.added"]
+    for _ in range(2):   # the first sync's two events were delivered; the third waits (receiver down)
+        (delivery,) = store.claim_deliveries(lei.now, 10)
+        store.record_attempt(delivery.id, delivered=True, status=200, error=None, next_attempt_at=None)
+    undelivered = lei.log[-1][0]
+    records = store.records("lei")
+    assert (count(store, SnapshotRow), count(store, SnapshotContentRow)) == (3, 3)
+
+    report = store.prune(lei.now + timedelta(minutes=1))
+    assert (report.events, report.snapshots, report.contents) == (2, 2, 2)
+    assert [e.id for e in store.events()] == [undelivered.id]
+    assert count(store, DeliveryRow) == 1
+    assert store.records("lei") == records
+    assert (count(store, SnapshotRow), count(store, SnapshotContentRow)) == (1, 1)
+    # The present still works: a 304 confirms the kept snapshot, an edit diffs against the records.
+    assert lei(status=FetchStatus.NOT_MODIFIED) == []
+    assert lei(many_new_papers(4)) == ["paper.added"]
+    # A snapshot confirmed (by the 304) after the cutoff is not history yet; once it is, it
+    # goes. Events wait for their deliveries, however old.
+    assert store.prune(lei.now - timedelta(minutes=90)) == PruneReport(0, 0, 0)
+    assert store.prune(lei.now - timedelta(minutes=30)) == PruneReport(0, 1, 1)
+    assert (count(store, SnapshotRow), len(store.events())) == (1, 2)
 
 
 # -- several sources of one profile ------------------------------------------------------------
