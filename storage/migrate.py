@@ -42,10 +42,16 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def lock(connection: Connection) -> None:
-    """Hold the migration lock until the transaction ends (PostgreSQL; a no-op elsewhere)."""
+def advisory_lock(connection: Connection, *keys: int) -> None:
+    """Hold a PostgreSQL advisory lock (one 64-bit key, or two 32-bit ones) until the
+    transaction ends; a no-op elsewhere: SQLite's write transactions are serialised."""
     if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({', '.join(str(int(k)) for k in keys)})")
+
+
+def lock(connection: Connection) -> None:
+    """Hold the migration lock until the transaction ends."""
+    advisory_lock(connection, MIGRATION_LOCK)
 
 
 def current_revision(engine: Engine) -> str | None:

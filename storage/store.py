@@ -17,7 +17,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Connection, CursorResult, Engine, create_engine, delete, event, func, or_, select, text, update
+from sqlalchemy import Connection, CursorResult, Engine, and_, create_engine, delete, event, func, or_, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from ulid import ULID
@@ -26,7 +26,7 @@ from crawler.jobs import DocumentState, FetchJob, FetchResult, FetchStatus
 from crawler.records import PageRecords
 
 from . import diff as differ
-from .migrate import upgrade
+from .migrate import advisory_lock, upgrade
 from .models import (DeliveryRow, EndpointRow, EventRow, ProfileRow, RecordRow, SnapshotContentRow, SnapshotRow,
                      SourceRow)
 
@@ -606,9 +606,7 @@ class Store:
                 if seq is None:
                     raise KeyError(f"no event with id {since!r}")
                 query = query.where(DeliveryRow.event_seq > seq)
-            result = cast(CursorResult[Any], s.execute(
-                query.values(state="pending", attempts=0, next_attempt_at=utcnow(), lease_until=None)))
-            return result.rowcount or 0
+            return _rowcount(s, query.values(state="pending", attempts=0, next_attempt_at=utcnow(), lease_until=None))
 
     def prune(self, before: datetime) -> PruneReport:
         """Forget history older than `before`, so that a store running for months stays the
@@ -618,21 +616,17 @@ class Store:
         of content (the one a 304 confirms), and every event with a pending delivery."""
         with self._transaction() as s:
             pending = select(DeliveryRow.event_seq).where(DeliveryRow.state == "pending")
-            old_events = select(EventRow.seq).where(EventRow.occurred_at < before, EventRow.seq.not_in(pending))
-            s.execute(delete(DeliveryRow).where(DeliveryRow.event_seq.in_(old_events)), execution_options=NO_SYNC)
-            events = cast(CursorResult[Any], s.execute(
-                delete(EventRow).where(EventRow.occurred_at < before, EventRow.seq.not_in(pending)),
-                execution_options=NO_SYNC)).rowcount
+            done_with = and_(EventRow.occurred_at < before, EventRow.seq.not_in(pending))
+            s.execute(delete(DeliveryRow).where(DeliveryRow.event_seq.in_(select(EventRow.seq).where(done_with))),
+                      execution_options=NO_SYNC)
+            events = _rowcount(s, delete(EventRow).where(done_with))
             latest = (select(func.max(SnapshotRow.id)).where(SnapshotRow.content_hash.is_not(None))
                       .group_by(SnapshotRow.source_id))
-            snapshots = cast(CursorResult[Any], s.execute(
-                delete(SnapshotRow).where(SnapshotRow.confirmed_at < before, SnapshotRow.id.not_in(latest)),
-                execution_options=NO_SYNC)).rowcount
+            snapshots = _rowcount(s, delete(SnapshotRow).where(SnapshotRow.confirmed_at < before,
+                                                              SnapshotRow.id.not_in(latest)))
             used = select(SnapshotRow.content_hash).where(SnapshotRow.content_hash.is_not(None))
-            contents = cast(CursorResult[Any], s.execute(
-                delete(SnapshotContentRow).where(SnapshotContentRow.hash.not_in(used)),
-                execution_options=NO_SYNC)).rowcount
-        return PruneReport(events or 0, snapshots or 0, contents or 0)
+            contents = _rowcount(s, delete(SnapshotContentRow).where(SnapshotContentRow.hash.not_in(used)))
+        return PruneReport(events, snapshots, contents)
 
     def outbox_stats(self) -> dict[str, float]:
         now = utcnow()
@@ -655,12 +649,15 @@ PROFILE_LOCK_SPACE = 0x5053  # "PS"
 
 
 def lock_profile(s: Session, profile_id: str) -> None:
-    """Hold a lock of one profile until the transaction ends (PostgreSQL; SQLite's write
-    transactions are serialised already). An advisory lock, not the profile row's: config
-    upserts lock profile rows before source rows, and apply holds its source row first."""
-    if s.get_bind().dialect.name == "postgresql":
-        key = zlib.crc32(profile_id.encode()) - 2**31   # int4
-        s.execute(text("SELECT pg_advisory_xact_lock(:space, :key)"), {"space": PROFILE_LOCK_SPACE, "key": key})
+    """Hold a lock of one profile until the transaction ends. An advisory lock, not the
+    profile row's: config upserts lock profile rows before source rows, and apply holds
+    its source row first."""
+    advisory_lock(s.connection(), PROFILE_LOCK_SPACE, zlib.crc32(profile_id.encode()) - 2**31)   # int4 keys
+
+
+def _rowcount(s: Session, statement: Any) -> int:
+    """Rows an UPDATE or DELETE over many rows touched."""
+    return cast(CursorResult[Any], s.execute(statement, execution_options=NO_SYNC)).rowcount or 0
 
 
 def _job(src: Any) -> FetchJob:
